@@ -1,0 +1,135 @@
+"""The one settings object of 智办.
+
+Every process (launcher, gateway, action server) reads its configuration from here: environment variables with the
+prefix ``ZHIBAN_`` and, optionally, a ``.env`` file in the working directory. Values are validated when the process
+starts; an invalid value stops it with a message that names the variable and the form it expects.
+
+Reach the settings through :func:`get_settings` (cached); tests override it with ``get_settings.cache_clear()`` and
+environment variables, or through FastAPI's dependency overrides.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: The project's root directory (the folder holding config.yml).
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+#: The secret shipped for development; production refuses to start with it.
+DEVELOPMENT_SECRET = "development-only-secret-change-me"
+
+
+class SettingsError(RuntimeError):
+    """The configuration is invalid; the message names each variable and the expected form."""
+
+
+class Settings(BaseSettings):
+    """Typed configuration. Each field is the environment variable ``ZHIBAN_<FIELD>``."""
+
+    model_config = SettingsConfigDict(env_prefix="ZHIBAN_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "production", "test"] = Field(
+        "development", description="Deployment mode; production refuses the development secret."
+    )
+    secret_key: str = Field(DEVELOPMENT_SECRET, min_length=16, description="Signs session ids; at least 16 characters.")
+    host: str = Field("127.0.0.1", description="Interface the gateway listens on.")
+    gateway_port: int = Field(8000, ge=1, le=65535, description="Port of the public gateway.")
+    rasa_port: int = Field(5005, ge=1, le=65535, description="Port of the Rasa server (loopback only).")
+    actions_port: int = Field(5055, ge=1, le=65535, description="Port of the action server (loopback only).")
+    rasa_timeout: float = Field(
+        15.0, gt=0, le=120, description="Seconds the gateway waits for Rasa before answering 503."
+    )
+    rasa_token: str = Field(
+        "zhiban-local-rasa-token", min_length=8, description="Token for Rasa's HTTP API (status checks)."
+    )
+    data_dir: Path = Field(PROJECT_ROOT / "var", description="Models, databases, indexes and logs.")
+    database_url: str = Field(
+        "", description="SQLAlchemy URL of the application store; empty means a SQLite file in data_dir."
+    )
+    tracker_store_url: str = Field(
+        "", description="SQLAlchemy URL of Rasa's tracker store; empty means a SQLite file in data_dir."
+    )
+    max_message_chars: int = Field(2000, ge=1, le=20000, description="Longest accepted chat message.")
+    startup_timeout: float = Field(
+        300.0, gt=0, description="Seconds `zhiban run` waits for each process to become healthy."
+    )
+    rasa_python: Path = Field(
+        PROJECT_ROOT / ".venv-rasa" / "bin" / "python",
+        description="Python interpreter of the Rasa environment (Python 3.10).",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
+
+    @field_validator("database_url", "tracker_store_url")
+    @classmethod
+    def _sqlalchemy_url(cls, value: str) -> str:
+        if value and "://" not in value:
+            raise ValueError("应为 SQLAlchemy URL, 例如 sqlite:///var/zhiban.db 或 postgresql://user:pw@host/db")
+        return value
+
+    @model_validator(mode="after")
+    def _production_secret(self) -> Settings:
+        if self.env == "production" and self.secret_key == DEVELOPMENT_SECRET:
+            raise ValueError("ZHIBAN_SECRET_KEY must be set to a real secret when ZHIBAN_ENV=production")
+        ports = {self.gateway_port, self.rasa_port, self.actions_port}
+        if len(ports) != 3:
+            raise ValueError("ZHIBAN_GATEWAY_PORT, ZHIBAN_RASA_PORT and ZHIBAN_ACTIONS_PORT must differ")
+        return self
+
+    # Derived locations -------------------------------------------------------------------------------
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @property
+    def run_dir(self) -> Path:
+        """Files rendered for one run (Rasa endpoints, logs)."""
+        return self.data_dir / "run"
+
+    @property
+    def app_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'zhiban.db'}"
+
+    @property
+    def rasa_tracker_url(self) -> str:
+        return self.tracker_store_url or f"sqlite:///{self.data_dir / 'rasa-tracker.db'}"
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def actions_url(self) -> str:
+        return f"http://127.0.0.1:{self.actions_port}"
+
+    @property
+    def gateway_url(self) -> str:
+        shown = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
+        return f"http://{shown}:{self.gateway_port}"
+
+
+def load_settings() -> Settings:
+    """Build settings from the environment, translating validation errors into one readable message.
+
+    Raises:
+        SettingsError: naming each invalid variable and what it should look like.
+    """
+    try:
+        return Settings()
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            field = ".".join(str(part) for part in error["loc"]) or "settings"
+            variable = f"ZHIBAN_{field.upper()}" if error["loc"] else "configuration"
+            lines.append(f"{variable}: {error['msg']}")
+        raise SettingsError("invalid configuration:\n  " + "\n  ".join(lines)) from exc
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings (cached). Call ``get_settings.cache_clear()`` after changing the environment."""
+    return load_settings()

@@ -1,0 +1,60 @@
+"""Assembles the gateway: settings, the Rasa client, error handlers, routers and static assets.
+
+Run with ``uvicorn channels.main:create_app --factory`` (``zhiban run`` does this).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
+
+from assistant.settings import Settings, get_settings
+from channels.errors import error_body, install_error_handlers
+from channels.rasa_client import RasaClient
+from channels.routers import chat, health, web
+
+#: Largest request body accepted; a chat message of 2,000 characters is about 6 KB of JSON.
+MAX_BODY_BYTES = 64 * 1024
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the gateway application for ``settings`` (default: :func:`get_settings`)."""
+    settings = settings or get_settings()
+    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.rasa = RasaClient(
+            settings.rasa_url, settings.actions_url, timeout=settings.rasa_timeout, token=settings.rasa_token
+        )
+        yield
+        await app.state.rasa.aclose()
+
+    app = FastAPIOffline(
+        title="智办 政务服务智能助手 API",
+        version="0.1.0",
+        description="示例市政务服务智能导办：对话、知识检索与办件接口。",
+        lifespan=lifespan,
+    )
+    app.dependency_overrides[get_settings] = lambda: settings
+
+    @app.middleware("http")
+    async def limit_body_size(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+            return JSONResponse(error_body("http_413", "请求内容太大。"), status_code=413)
+        return await call_next(request)
+
+    install_error_handlers(app)
+    app.include_router(chat.router)
+    app.include_router(health.router)
+    app.include_router(web.router)
+    app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
+    return app

@@ -1,0 +1,85 @@
+"""A small client for the Rasa server's REST channel and the action server's health endpoint.
+
+The transport is injectable (``httpx.AsyncBaseTransport``) so tests can put ``httpx.MockTransport`` in Rasa's place;
+in production it talks to Rasa on loopback. Every failure to get an answer becomes :class:`AssistantUnavailable`
+with the cause in its context, so callers never see an httpx exception.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import httpx
+
+from channels.errors import AssistantUnavailable
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/webhooks/rest/webhook"
+
+
+class RasaClient:
+    """Sends one user message to Rasa and returns the bot messages Rasa produced."""
+
+    def __init__(
+        self,
+        rasa_url: str,
+        actions_url: str,
+        *,
+        timeout: float,
+        token: str = "",
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._rasa_url = rasa_url.rstrip("/")
+        self._actions_url = actions_url.rstrip("/")
+        self._token = token
+        self._client = httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=min(timeout, 3.0)), transport=transport)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def send(self, sender: str, text: str, metadata: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Send ``text`` as ``sender`` and return Rasa's messages (possibly empty).
+
+        Raises:
+            AssistantUnavailable: Rasa is unreachable, timed out, answered with an error or with something that is
+                not a list of messages.
+        """
+        payload = {"sender": sender, "message": text, "metadata": metadata or {}}
+        try:
+            response = await self._client.post(f"{self._rasa_url}{WEBHOOK_PATH}", json=payload)
+        except httpx.TimeoutException as exc:
+            raise AssistantUnavailable(context=f"Rasa did not answer in time: {exc!r}") from exc
+        except httpx.HTTPError as exc:
+            raise AssistantUnavailable(context=f"Rasa unreachable: {exc!r}") from exc
+        if response.status_code != 200:
+            raise AssistantUnavailable(context=f"Rasa answered HTTP {response.status_code}: {response.text[:200]}")
+        try:
+            messages = response.json()
+        except ValueError as exc:
+            raise AssistantUnavailable(context="Rasa answered something that is not JSON") from exc
+        if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
+            raise AssistantUnavailable(context=f"unexpected answer from Rasa: {str(messages)[:200]}")
+        return messages
+
+    async def rasa_ready(self) -> bool:
+        """Whether Rasa is up and has a model loaded."""
+        try:
+            response = await self._client.get(f"{self._rasa_url}/status", params={"token": self._token}, timeout=3.0)
+        except httpx.HTTPError:
+            return False
+        if response.status_code != 200:
+            return False
+        try:
+            return bool(response.json().get("model_file"))
+        except ValueError:
+            return False
+
+    async def actions_ready(self) -> bool:
+        """Whether the action server answers its health check."""
+        try:
+            response = await self._client.get(f"{self._actions_url}/health", timeout=3.0)
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200

@@ -1,0 +1,39 @@
+"""The chat API used by the mini-program and the H5 page."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter
+
+from assistant.text import normalize_message
+from channels.deps import RasaDep, SettingsDep
+from channels.errors import AssistantUnavailable, InvalidInput
+from channels.schemas import ChatRequest, ChatResponse, reply_from_rasa
+from channels.sessions import conversation_of, issue_session
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/api/v1", tags=["chat"])
+
+
+@router.post(
+    "/chat",
+    response_model=ChatResponse,
+    summary="发送一句话，取得助手的回答",
+    responses={422: {"description": "消息为空或太长"}, 503: {"description": "助手暂时不可用"}},
+)
+async def chat(body: ChatRequest, settings: SettingsDep, rasa: RasaDep) -> ChatResponse:
+    if len(body.text) > settings.max_message_chars:
+        raise InvalidInput(f"消息内容太长，请控制在{settings.max_message_chars}字以内。")
+    text = normalize_message(body.text)
+    if not text:
+        raise InvalidInput("消息内容不能为空，请输入您想咨询的问题。")
+    session_id = body.session_id or issue_session(settings.secret_key)
+    conversation = conversation_of(session_id, settings.secret_key)
+
+    messages = await rasa.send(conversation, text, metadata={"elder": body.elder})
+    if not messages and not await rasa.actions_ready():
+        # Rasa swallows a failed custom action and answers with nothing; tell the person instead of staying silent.
+        raise AssistantUnavailable(context="action server not healthy and Rasa returned no messages")
+    return ChatResponse(session_id=session_id, replies=[reply_from_rasa(m) for m in messages])

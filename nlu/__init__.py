@@ -1,0 +1,1 @@
+"""Custom Rasa NLU components (GraphComponents). They run inside the Rasa environment: light imports only."""

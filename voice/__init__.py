@@ -1,0 +1,1 @@
+"""Voice of 智办: text-to-speech, speech recognition and the phone endpoint."""
