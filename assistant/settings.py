@@ -31,7 +31,7 @@ class SettingsError(RuntimeError):
 class Settings(BaseSettings):
     """Typed configuration. Each field is the environment variable ``ZHIBAN_<FIELD>``."""
 
-    model_config = SettingsConfigDict(env_prefix="ZHIBAN_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="ZHIBAN_", env_file=".env", extra="ignore", populate_by_name=True)
 
     env: Literal["development", "production", "test"] = Field(
         "development", description="Deployment mode; production refuses the development secret."
@@ -48,6 +48,11 @@ class Settings(BaseSettings):
         "zhiban-local-rasa-token", min_length=8, description="Token for Rasa's HTTP API (status checks)."
     )
     data_dir: Path = Field(PROJECT_ROOT / "var", description="Models, databases, indexes and logs.")
+    models_dir_override: Path | None = Field(
+        None,
+        alias="ZHIBAN_MODELS_DIR",
+        description="Where trained Rasa models are kept; empty means data_dir/models.",
+    )
     database_url: str = Field(
         "", description="SQLAlchemy URL of the application store; empty means a SQLite file in data_dir."
     )
@@ -83,7 +88,7 @@ class Settings(BaseSettings):
     # Derived locations -------------------------------------------------------------------------------
     @property
     def models_dir(self) -> Path:
-        return self.data_dir / "models"
+        return self.models_dir_override or self.data_dir / "models"
 
     @property
     def run_dir(self) -> Path:
@@ -124,7 +129,7 @@ def load_settings() -> Settings:
         lines = []
         for error in exc.errors():
             field = ".".join(str(part) for part in error["loc"]) or "settings"
-            variable = f"ZHIBAN_{field.upper()}" if error["loc"] else "configuration"
+            variable = field if field.startswith("ZHIBAN_") else f"ZHIBAN_{field.upper()}"
             lines.append(f"{variable}: {error['msg']}")
         raise SettingsError("invalid configuration:\n  " + "\n  ".join(lines)) from exc
 

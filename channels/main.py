@@ -9,6 +9,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
+import httpx
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -23,8 +24,11 @@ from channels.routers import chat, health, web
 MAX_BODY_BYTES = 64 * 1024
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the gateway application for ``settings`` (default: :func:`get_settings`)."""
+def create_app(settings: Settings | None = None, *, rasa_transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
+    """Build the gateway application for ``settings`` (default: :func:`get_settings`).
+
+    ``rasa_transport`` replaces the HTTP transport to Rasa and the action server (tests pass a fake).
+    """
     settings = settings or get_settings()
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -32,7 +36,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.rasa = RasaClient(
-            settings.rasa_url, settings.actions_url, timeout=settings.rasa_timeout, token=settings.rasa_token
+            settings.rasa_url,
+            settings.actions_url,
+            timeout=settings.rasa_timeout,
+            token=settings.rasa_token,
+            transport=rasa_transport,
         )
         yield
         await app.state.rasa.aclose()
