@@ -10,6 +10,7 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from types import FrameType
 
 from assistant.doctor import format_checks, run_checks
@@ -18,6 +19,7 @@ from assistant.processes import process_specs
 from assistant.settings import Settings, SettingsError, get_settings
 from assistant.supervisor import Printer, Supervisor, SupervisorError
 from assistant.training import TrainingError, ensure_model
+from knowledge.corpus import BUNDLED_KB, CorpusError, load_corpus
 
 log = logging.getLogger("zhiban")
 
@@ -71,6 +73,15 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_kb_check(settings: Settings, args: argparse.Namespace) -> int:
+    corpus = load_corpus(args.kb)
+    print(
+        f"知识库 {corpus.root}: {len(corpus.items)} 个事项, {len(corpus.bundles)} 个一件事, "
+        f"{len(corpus.policies)} 份政策 — 全部通过校验"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="zhiban", description="智办 政务服务智能助手")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -79,6 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--force", action="store_true", help="即使模型是最新的也重新训练")
     train.set_defaults(func=cmd_train)
     sub.add_parser("doctor", help="检查运行环境并给出处理建议").set_defaults(func=cmd_doctor)
+    kb = sub.add_parser("kb", help="知识库: 校验、建索引、检索、导入、评测").add_subparsers(
+        dest="kb_command", required=True
+    )
+    check = kb.add_parser("check", help="校验知识库的每个文件，列出所有问题")
+    check.add_argument("--kb", type=Path, default=BUNDLED_KB, help="知识库目录（默认: 内置示例知识库）")
+    check.set_defaults(func=cmd_kb_check)
     return parser
 
 
@@ -93,7 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # health polling would flood the console
     try:
         code: int = args.func(settings, args)
-    except (TrainingError, SupervisorError) as exc:
+    except (TrainingError, SupervisorError, CorpusError) as exc:
         print(f"\n{exc}", file=sys.stderr)
         return 1
     return code
