@@ -63,7 +63,8 @@ class Corpus:
 
     def by_name(self) -> dict[str, ServiceItem | Bundle | Policy]:
         named: dict[str, ServiceItem | Bundle | Policy] = {}
-        for entry in (*self.items, *self.bundles):
+        guides: list[ServiceItem | Bundle] = [*self.items, *self.bundles]
+        for entry in guides:
             named[entry.name] = entry
         for policy in self.policies:
             named[policy.title] = policy
@@ -113,13 +114,15 @@ def _cross_check(
 ) -> list[Problem]:
     problems: list[Problem] = []
     seen: dict[str, str] = {}
-    for entry in (*items, *bundles, *policies):
+    everything: list[ServiceItem | Bundle | Policy] = [*items, *bundles, *policies]
+    guides: list[ServiceItem | Bundle] = [*items, *bundles]
+    for entry in everything:
         key = entry.code
         if key in seen:
             problems.append(Problem(paths[key], "code", f"{key} is also used by {seen[key]}"))
         seen[key] = str(paths.get(key, ""))
     names: dict[str, str] = {}
-    for entry in (*items, *bundles):
+    for entry in guides:
         if entry.name in names:
             problems.append(
                 Problem(paths[entry.code], "name", f"{entry.name!r} is also the name of {names[entry.name]}")
