@@ -55,6 +55,15 @@ class Corpus:
     city: dict[str, Any] = field(default_factory=dict)
     digest: str = ""
 
+    @property
+    def guides(self) -> tuple[ServiceItem | Bundle, ...]:
+        """Items and bundles: the documents that have a 办事指南."""
+        return (*self.items, *self.bundles)
+
+    @property
+    def documents(self) -> tuple[ServiceItem | Bundle | Policy, ...]:
+        return (*self.items, *self.bundles, *self.policies)
+
     def item(self, code: str) -> ServiceItem:
         for item in self.items:
             if item.code == code:
@@ -63,8 +72,7 @@ class Corpus:
 
     def by_name(self) -> dict[str, ServiceItem | Bundle | Policy]:
         named: dict[str, ServiceItem | Bundle | Policy] = {}
-        guides: list[ServiceItem | Bundle] = [*self.items, *self.bundles]
-        for entry in guides:
+        for entry in self.guides:
             named[entry.name] = entry
         for policy in self.policies:
             named[policy.title] = policy

@@ -1,0 +1,218 @@
+"""Hybrid search over one knowledge index: BM25 and dense rankings fused per document, boosted by names the query uses.
+
+The evidence is kept in the result (which retrievers agreed, which names matched, the margin) so that callers can decide to
+answer, to ask a clarifying question, or to hand over to a person.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from knowledge.aspects import detect_aspects
+from knowledge.embedders import Embedder
+from knowledge.fusion import Floats, margin, per_document_max, ranks, weighted_rrf
+from knowledge.index import KnowledgeIndex
+from knowledge.names import NameMatch, NameMatcher
+from knowledge.passages import Citation, Passage
+from knowledge.query import Query, normalize_query
+
+_POLICY_CUES = re.compile(r"政策|办法|细则|方案|文件|文号|规定|补贴标准|发放标准|哪一条|第.{1,3}条|解读")
+_BUNDLE_CUES = re.compile(r"一件事|一起办|都要办|要办哪些|哪些证|联办|一次办")
+
+
+@dataclass(frozen=True)
+class SearchWeights:
+    """Tunable weights of the fusion; measured with `zhiban kb eval` (see docs/benchmarks.md)."""
+
+    bm25: float = 1.0
+    dense: float = 0.6
+    rrf_k: float = 10.0
+    name: float = 0.12  # added to the fused score × the match strength
+    policy_prior: float = 0.8  # policies rank below guides unless the question is about a policy
+    bundle_prior: float = 0.85  # bundles rank below single items unless the question is about several things
+    aspect_bonus: float = 0.25  # within a document, passages of the asked-about section come first
+    min_dense: float = 0.2  # cosine below this is not evidence
+
+
+@dataclass(frozen=True)
+class Candidate:
+    code: str
+    name: str
+    kind: str
+    score: float
+    named: bool  # the query names this document (or a homophone of it)
+
+
+@dataclass(frozen=True)
+class Hit:
+    passage: Passage
+    score: float
+    citation: Citation
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    query: Query
+    text: str  # the query as searched (normalised, homophones corrected)
+    aspects: tuple[str, ...] = ()
+    candidates: tuple[Candidate, ...] = ()
+    hits: tuple[Hit, ...] = ()
+    names: tuple[NameMatch, ...] = ()
+    confidence: float = 0.0
+    agreement: bool = False  # BM25, dense and the fused ranking agree on the top document
+    reason: str = ""  # why nothing was searched, when nothing was
+    evidence: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def top(self) -> Candidate | None:
+        return self.candidates[0] if self.candidates else None
+
+
+def confidence(name_strength: float, agreement: bool, fused_margin: float, bm25_found: bool) -> float:
+    """Combine the evidence into a 0–1 confidence that the top document is the one meant.
+
+    Named documents and agreeing retrievers are strong evidence; a wide margin over the runner-up is needed otherwise.
+    """
+    if not bm25_found and name_strength == 0:
+        return round(min(0.35, 0.2 + 0.3 * fused_margin), 3)
+    score = 0.45 * name_strength + 0.25 * float(agreement) + 0.5 * min(1.0, fused_margin * 2.0)
+    return round(min(1.0, score), 3)
+
+
+class Searcher:
+    """Search one :class:`KnowledgeIndex` with one embedder."""
+
+    def __init__(self, index: KnowledgeIndex, embedder: Embedder, weights: SearchWeights | None = None) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.weights = weights or SearchWeights()
+        passages = index.passages
+        self._doc_codes: list[str] = []
+        starts: list[int] = []
+        for i, passage in enumerate(passages):
+            if not self._doc_codes or self._doc_codes[-1] != passage.doc_code:
+                self._doc_codes.append(passage.doc_code)
+                starts.append(i)
+        self._starts = np.array(starts, dtype=np.int64)
+        self._doc_of_passage = np.repeat(np.arange(len(starts)), np.diff(np.append(self._starts, len(passages))))
+        self._doc_index = {code: i for i, code in enumerate(self._doc_codes)}
+        first = {code: passages[start] for code, start in zip(self._doc_codes, starts, strict=True)}
+        self._doc_name = {code: p.doc_name for code, p in first.items()}
+        self._doc_kind = np.array([first[code].kind for code in self._doc_codes])
+        corpus = index.corpus
+        self._doc_meta = {d.code: (d.source, d.updated_at.isoformat()) for d in corpus.documents}
+        entries: list[tuple[str, str, bool]] = []
+        for doc in corpus.guides:
+            entries.append((doc.code, doc.name, True))
+            entries.extend((doc.code, alias, False) for alias in doc.aliases)
+        for policy in corpus.policies:
+            entries.append((policy.code, policy.title, True))
+            entries.extend((policy.code, alias, False) for alias in policy.aliases)
+        self.matcher = NameMatcher(entries)
+
+    def citation(self, passage: Passage) -> Citation:
+        source, updated = self._doc_meta.get(passage.doc_code, ("", ""))
+        return Citation(passage.doc_code, passage.doc_name, passage.heading, source, updated)
+
+    def search(self, raw: str, k: int = 5) -> SearchResult:
+        """Rank documents and passages for ``raw``; an empty result carries a ``reason``."""
+        query = normalize_query(raw)
+        if query.empty:
+            return SearchResult(query=query, text="", reason="empty")
+        names = self.matcher.find(query.compact)
+        text = query.text
+        for match in names:
+            if match.found != match.surface:
+                text = text.replace(match.found, match.surface)
+        aspects = tuple(detect_aspects(text))
+        w = self.weights
+
+        terms = self.index.tokenizer.terms(text)
+        bm25_passages = (
+            self.index.bm25.get_scores(terms).astype(np.float64) if terms else np.zeros(len(self._doc_of_passage))
+        )
+        dense_passages = self._dense_scores(text)
+        bm25_docs = per_document_max(bm25_passages, self._starts)
+        dense_docs = per_document_max(dense_passages, self._starts)
+        fused = weighted_rrf(
+            [ranks(bm25_docs), ranks(dense_docs)],
+            [w.bm25, w.dense],
+            k=w.rrf_k,
+            present=[bm25_docs > 0, dense_docs >= w.min_dense],
+        )
+        named_strength = np.zeros(len(fused))
+        for match in names:
+            named_strength[self._doc_index[match.code]] = max(
+                named_strength[self._doc_index[match.code]], match.strength
+            )
+        fused = fused + w.name * named_strength
+        if not _POLICY_CUES.search(text) and "basis" not in aspects:
+            fused = np.where(self._doc_kind == "policy", fused * w.policy_prior, fused)
+        if not _BUNDLE_CUES.search(text):
+            fused = np.where(self._doc_kind == "bundle", fused * w.bundle_prior, fused)
+
+        order = np.argsort(-fused, kind="stable")
+        order = order[fused[order] > 0][: max(k, 5)]
+        candidates = tuple(
+            Candidate(
+                code=self._doc_codes[i],
+                name=self._doc_name[self._doc_codes[i]],
+                kind=str(self._doc_kind[i]),
+                score=round(float(fused[i]), 4),
+                named=bool(named_strength[i] > 0),
+            )
+            for i in order
+        )
+        if not candidates:
+            return SearchResult(query=query, text=text, aspects=aspects, names=tuple(names), reason="no_match")
+        top = int(order[0])
+        agreement = int(np.argmax(bm25_docs)) == top == int(np.argmax(dense_docs))
+        conf = confidence(float(named_strength[top]), agreement, margin(fused[order]), bool(bm25_docs[top] > 0))
+        hits = self._hits(order[:k], bm25_passages, dense_passages, aspects, k)
+        return SearchResult(
+            query=query,
+            text=text,
+            aspects=aspects,
+            candidates=candidates[:k],
+            hits=hits,
+            names=tuple(names),
+            confidence=conf,
+            agreement=agreement,
+            evidence={
+                "name": float(named_strength[top]),
+                "margin": round(margin(fused[order]), 4),
+                "bm25": float(bm25_docs[top]),
+                "dense": float(dense_docs[top]),
+            },
+        )
+
+    def _dense_scores(self, text: str) -> Floats:
+        vector = self.embedder.embed([text])
+        n = len(self._doc_of_passage)
+        found = min(n, 512)
+        scores, ids = self.index.dense.search(vector, found)
+        result = np.full(n, -1.0)
+        valid = ids[0] >= 0
+        result[ids[0][valid]] = scores[0][valid]
+        return result
+
+    def _hits(self, docs: np.ndarray, bm25: Floats, dense: Floats, aspects: tuple[str, ...], k: int) -> tuple[Hit, ...]:
+        """The best passages of the top documents: per document its best passage, asked-about sections first."""
+        top_bm25 = float(bm25.max()) or 1.0
+        hits: list[Hit] = []
+        for rank, doc in enumerate(docs):
+            ids = np.flatnonzero(self._doc_of_passage == doc)
+            scores = bm25[ids] / top_bm25 + np.clip(dense[ids], 0, None)
+            bonus = np.array(
+                [self.weights.aspect_bonus if self.index.passages[i].section in aspects else 0.0 for i in ids]
+            )
+            best = ids[np.argsort(-(scores + bonus), kind="stable")[: 2 if rank == 0 else 1]]
+            for i in best:
+                passage = self.index.passages[int(i)]
+                hits.append(
+                    Hit(passage, round(float(bm25[i] / top_bm25 + max(dense[i], 0)), 4), self.citation(passage))
+                )
+        return tuple(hits[:k])
