@@ -6,9 +6,11 @@ Errors are translated into a one-paragraph message and exit status 1 here, at th
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import signal
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
@@ -19,7 +21,12 @@ from assistant.processes import process_specs
 from assistant.settings import Settings, SettingsError, get_settings
 from assistant.supervisor import Printer, Supervisor, SupervisorError
 from assistant.training import TrainingError, ensure_model
+from knowledge.answer import answer
 from knowledge.corpus import BUNDLED_KB, CorpusError, load_corpus
+from knowledge.embedders import EmbedderError
+from knowledge.evaluate import EvalSetError, evaluate, format_report, load_questions
+from knowledge.index import IndexError_
+from knowledge.service import ensure_index, get_searcher
 
 log = logging.getLogger("zhiban")
 
@@ -82,6 +89,65 @@ def cmd_kb_check(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_kb_build(settings: Settings, args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    index, built = ensure_index(settings, args.kb, force=args.force)
+    manifest = index.manifest
+    state = "已重建" if built else "已是最新，无需重建"
+    print(
+        f"知识库索引{state}: {len(index.passages)} 个段落, 向量模型 {manifest.embedder} ({manifest.dimension} 维, "
+        f"{manifest.dense_index}), 复用向量 {manifest.reused_embeddings} 个, 用时 {time.perf_counter() - started:.1f} 秒"
+    )
+    return 0
+
+
+def cmd_kb_search(settings: Settings, args: argparse.Namespace) -> int:
+    searcher = get_searcher(settings, args.kb)
+    result = searcher.search(args.query, k=args.k)
+    if result.reason:
+        print(f"没有可检索的内容 ({result.reason})")
+        return 1
+    print(f"检索: {result.text}  方面: {', '.join(result.aspects) or '概述'}  置信度: {result.confidence:.2f}")
+    for rank, candidate in enumerate(result.candidates, 1):
+        print(
+            f"{rank}. {candidate.name} [{candidate.code}] {candidate.score:.4f}{' (点名)' if candidate.named else ''}"
+        )
+    for hit in result.hits:
+        print(f"   · {hit.citation.item_name} · {hit.citation.section}: {hit.passage.text[:80]}")
+    return 0
+
+
+def cmd_kb_answer(settings: Settings, args: argparse.Namespace) -> int:
+    reply = answer(get_searcher(settings, args.kb), args.query, threshold=settings.answer_threshold)
+    if reply.status == "answered":
+        print(reply.text)
+        for citation in reply.citations:
+            print(f"—— 来源：{citation.item_name} · {citation.section}（{citation.source}，{citation.updated_at}）")
+    elif reply.status == "clarify":
+        print("您想问的是：" + " / ".join(c.name for c in reply.candidates))
+    else:
+        print(f"知识库中没有找到相关内容 ({reply.reason})")
+    return 0
+
+
+def cmd_kb_eval(settings: Settings, args: argparse.Namespace) -> int:
+    searcher = get_searcher(settings, args.kb)
+    corpus = searcher.index.corpus
+    names = {d.name: d.code for d in corpus.guides} | {p.title: p.code for p in corpus.policies}
+    report = evaluate(searcher, load_questions(args.file, names))
+    if args.json:
+        data = report.as_dict()
+        if not args.misses:
+            data.pop("misses")
+        print(json.dumps(data, ensure_ascii=False))
+    else:
+        print(format_report(report))
+        if args.misses:
+            for miss in report.misses:
+                print(f"  line {miss['line']}: {miss['question']} → expected {miss['expected']}, got {miss['got']}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="zhiban", description="智办 政务服务智能助手")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -96,6 +162,25 @@ def build_parser() -> argparse.ArgumentParser:
     check = kb.add_parser("check", help="校验知识库的每个文件，列出所有问题")
     check.add_argument("--kb", type=Path, default=BUNDLED_KB, help="知识库目录（默认: 内置示例知识库）")
     check.set_defaults(func=cmd_kb_check)
+    build = kb.add_parser("build", help="知识库有变化时重建检索索引（只重新计算变化段落的向量）")
+    build.add_argument("--kb", type=Path, default=None, help="知识库目录（默认: ZHIBAN_KB_DIR 或内置示例知识库）")
+    build.add_argument("--force", action="store_true", help="即使索引是最新的也重建")
+    build.set_defaults(func=cmd_kb_build)
+    search = kb.add_parser("search", help="检索知识库，显示候选事项和段落")
+    search.add_argument("query")
+    search.add_argument("--kb", type=Path, default=None)
+    search.add_argument("-k", type=int, default=5)
+    search.set_defaults(func=cmd_kb_search)
+    ask = kb.add_parser("answer", help="按知识库回答一个问题（带出处）")
+    ask.add_argument("query")
+    ask.add_argument("--kb", type=Path, default=None)
+    ask.set_defaults(func=cmd_kb_answer)
+    evaluation = kb.add_parser("eval", help="评测检索质量: recall@1/5、MRR@10、时延")
+    evaluation.add_argument("file", type=Path, help="JSON Lines: question + expected_item 或 expected_id [+ aspect]")
+    evaluation.add_argument("--kb", type=Path, default=None)
+    evaluation.add_argument("--json", action="store_true", help="输出一个 JSON 对象")
+    evaluation.add_argument("--misses", action="store_true", help="列出排名第一不正确的问题")
+    evaluation.set_defaults(func=cmd_kb_eval)
     return parser
 
 
@@ -110,7 +195,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # health polling would flood the console
     try:
         code: int = args.func(settings, args)
-    except (TrainingError, SupervisorError, CorpusError) as exc:
+    except (TrainingError, SupervisorError, CorpusError, IndexError_, EmbedderError, EvalSetError) as exc:
         print(f"\n{exc}", file=sys.stderr)
         return 1
     return code

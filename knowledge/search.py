@@ -14,13 +14,18 @@ import numpy as np
 from knowledge.aspects import detect_aspects
 from knowledge.embedders import Embedder
 from knowledge.fusion import Floats, margin, per_document_max, ranks, weighted_rrf
-from knowledge.index import KnowledgeIndex
-from knowledge.names import NameMatch, NameMatcher
+from knowledge.index import KnowledgeIndex, domain_words
+from knowledge.names import NameMatch, NameMatcher, distinctive_terms, frequent_terms, short_names
 from knowledge.passages import Citation, Passage
 from knowledge.query import Query, normalize_query
 
+_NON_WORD = re.compile(r"[^\u4e00-\u9fffA-Za-z0-9]")
 _POLICY_CUES = re.compile(r"政策|办法|细则|方案|文件|文号|规定|补贴标准|发放标准|哪一条|第.{1,3}条|解读")
 _BUNDLE_CUES = re.compile(r"一件事|一起办|都要办|要办哪些|哪些证|联办|一次办")
+
+
+def _compact(text: str) -> str:
+    return _NON_WORD.sub("", text)
 
 
 @dataclass(frozen=True)
@@ -111,7 +116,14 @@ class Searcher:
         for policy in corpus.policies:
             entries.append((policy.code, policy.title, True))
             entries.extend((policy.code, alias, False) for alias in policy.aliases)
-        self.matcher = NameMatcher(entries)
+        by_code: dict[str, list[str]] = {}
+        for code, surface, _ in entries:
+            by_code.setdefault(code, []).append(surface)
+        entries.extend((code, short, False) for code, short in short_names(by_code))
+        known = {(code, surface) for code, surface, _ in entries}
+        entries.extend((c, t, False) for c, t in distinctive_terms(by_code) if (c, t) not in known)
+        terms = frequent_terms([surface for _, surface, _ in entries]) + domain_words(corpus)
+        self.matcher = NameMatcher(entries, terms)
 
     def citation(self, passage: Passage) -> Citation:
         source, updated = self._doc_meta.get(passage.doc_code, ("", ""))
@@ -122,11 +134,10 @@ class Searcher:
         query = normalize_query(raw)
         if query.empty:
             return SearchResult(query=query, text="", reason="empty")
-        names = self.matcher.find(query.compact)
-        text = query.text
-        for match in names:
-            if match.found != match.surface:
-                text = text.replace(match.found, match.surface)
+        text = self.matcher.correct(query.text)
+        names = self._merge(
+            self.matcher.find(_compact(text)), self.matcher.find(_compact(self.matcher.correct(query.spoken)))
+        )
         aspects = tuple(detect_aspects(text))
         w = self.weights
 
@@ -188,6 +199,15 @@ class Searcher:
                 "dense": float(dense_docs[top]),
             },
         )
+
+    @staticmethod
+    def _merge(*groups: list[NameMatch]) -> list[NameMatch]:
+        best: dict[str, NameMatch] = {}
+        for group in groups:
+            for match in group:
+                if match.code not in best or match.strength > best[match.code].strength:
+                    best[match.code] = match
+        return sorted(best.values(), key=lambda m: -m.strength)
 
     def _dense_scores(self, text: str) -> Floats:
         vector = self.embedder.embed([text])
