@@ -53,6 +53,11 @@ class Settings(BaseSettings):
         alias="ZHIBAN_MODELS_DIR",
         description="Where trained Rasa models are kept; empty means data_dir/models.",
     )
+    index_dir_override: Path | None = Field(
+        None,
+        alias="ZHIBAN_INDEX_DIR",
+        description="Where knowledge indexes are kept; empty means data_dir/index.",
+    )
     database_url: str = Field(
         "", description="SQLAlchemy URL of the application store; empty means a SQLite file in data_dir."
     )
@@ -114,7 +119,7 @@ class Settings(BaseSettings):
 
     @property
     def index_root(self) -> Path:
-        return self.data_dir / "index"
+        return self.index_dir_override or self.data_dir / "index"
 
     @property
     def app_database_url(self) -> str:

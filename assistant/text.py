@@ -17,6 +17,8 @@ class _Converter(Protocol):
 
 # Control and format characters (C0/C1, zero-width, bidi overrides) except newline and tab.
 _INVISIBLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+# Terminal escape sequences (colour codes pasted from a console) carry no text.
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _SPACES = re.compile(r"[ \t\u3000]+")
 _NEWLINES = re.compile(r"\n{3,}")
 
@@ -42,7 +44,7 @@ def normalize_message(text: str) -> str:
     punctuation such as 。、 is kept.
     """
     text = unicodedata.normalize("NFKC", text).replace("\r\n", "\n").replace("\r", "\n")
-    text = _INVISIBLE.sub("", text)
+    text = _INVISIBLE.sub("", _ANSI.sub("", text))
     text = _SPACES.sub(" ", text)
     text = _NEWLINES.sub("\n\n", text).strip()
     return to_simplified(text) if text else text

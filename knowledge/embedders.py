@@ -106,7 +106,7 @@ class SentenceTransformerEmbedder:
 
     @property
     def dimension(self) -> int:
-        size = self._load().get_sentence_embedding_dimension()
+        size = self._load().get_embedding_dimension()
         return int(size)
 
     def embed(self, texts: list[str]) -> Vectors:

@@ -21,7 +21,9 @@ from knowledge.query import Query, normalize_query
 
 _NON_WORD = re.compile(r"[^\u4e00-\u9fffA-Za-z0-9]")
 _POLICY_CUES = re.compile(r"政策|办法|细则|方案|文件|文号|规定|补贴标准|发放标准|哪一条|第.{1,3}条|解读")
-_BUNDLE_CUES = re.compile(r"一件事|一起办|都要办|要办哪些|哪些证|联办|一次办")
+_BUNDLE_CUES = re.compile(
+    r"一件事|一起办|一块办|都要办|要办哪些|哪些证|哪些手续|联办|一次办|一次都|一站式|一条龙|整套|全流程|全部办完|都办了|一并"
+)
 
 
 def _compact(text: str) -> str:
@@ -38,7 +40,7 @@ class SearchWeights:
     name: float = 0.12  # added to the fused score × the match strength
     policy_prior: float = 0.8  # policies rank below guides unless the question is about a policy
     bundle_prior: float = 0.85  # bundles rank below single items unless the question is about several things
-    aspect_bonus: float = 0.25  # within a document, passages of the asked-about section come first
+    bundle_members: float = 0.5  # a bundle gains name weight × this × each member the query names beyond the first
     min_dense: float = 0.2  # cosine below this is not evidence
 
 
@@ -109,6 +111,7 @@ class Searcher:
         self._doc_kind = np.array([first[code].kind for code in self._doc_codes])
         corpus = index.corpus
         self._doc_meta = {d.code: (d.source, d.updated_at.isoformat()) for d in corpus.documents}
+        self._bundle_members = {b.code: {m.code for m in b.members if m.code} for b in corpus.bundles}
         entries: list[tuple[str, str, bool]] = []
         for doc in corpus.guides:
             entries.append((doc.code, doc.name, True))
@@ -160,9 +163,16 @@ class Searcher:
                 named_strength[self._doc_index[match.code]], match.strength
             )
         fused = fused + w.name * named_strength
+        named_codes = {match.code for match in names}
+        for bundle, members in self._bundle_members.items():
+            extra = len(members & named_codes) - 1
+            if extra > 0:  # the query lists several parts of one 一件事: as strong as naming the bundle itself
+                fused[self._doc_index[bundle]] += w.name * (1.0 + w.bundle_members * (extra - 1))
         if not _POLICY_CUES.search(text) and "basis" not in aspects:
             fused = np.where(self._doc_kind == "policy", fused * w.policy_prior, fused)
-        if not _BUNDLE_CUES.search(text):
+        if not _BUNDLE_CUES.search(text) and not any(
+            len(members & named_codes) >= 2 for members in self._bundle_members.values()
+        ):
             fused = np.where(self._doc_kind == "bundle", fused * w.bundle_prior, fused)
 
         order = np.argsort(-fused, kind="stable")
@@ -226,10 +236,9 @@ class Searcher:
         for rank, doc in enumerate(docs):
             ids = np.flatnonzero(self._doc_of_passage == doc)
             scores = bm25[ids] / top_bm25 + np.clip(dense[ids], 0, None)
-            bonus = np.array(
-                [self.weights.aspect_bonus if self.index.passages[i].section in aspects else 0.0 for i in ids]
-            )
-            best = ids[np.argsort(-(scores + bonus), kind="stable")[: 2 if rank == 0 else 1]]
+            asked = np.array([self.index.passages[i].section in aspects for i in ids])
+            # passages of the asked-about sections first, each group by score
+            best = ids[np.lexsort((-scores, ~asked))[: 2 if rank == 0 else 1]]
             for i in best:
                 passage = self.index.passages[int(i)]
                 hits.append(

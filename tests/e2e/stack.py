@@ -29,6 +29,7 @@ class Stack:
             "ZHIBAN_ENV": "test",
             "ZHIBAN_DATA_DIR": str(data_dir),
             "ZHIBAN_MODELS_DIR": str(PROJECT_ROOT / "var" / "models"),
+            "ZHIBAN_INDEX_DIR": str(PROJECT_ROOT / "var" / "index"),
             "ZHIBAN_GATEWAY_PORT": str(self.ports["gateway"]),
             "ZHIBAN_RASA_PORT": str(self.ports["rasa"]),
             "ZHIBAN_ACTIONS_PORT": str(self.ports["actions"]),
