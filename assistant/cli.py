@@ -25,6 +25,7 @@ from knowledge.answer import answer
 from knowledge.corpus import BUNDLED_KB, CorpusError, load_corpus
 from knowledge.embedders import EmbedderError
 from knowledge.evaluate import EvalSetError, evaluate, format_report, load_questions
+from knowledge.importer import ImportProblems, Mapping, import_sheet
 from knowledge.index import IndexError_
 from knowledge.service import ensure_index, get_searcher
 
@@ -126,7 +127,8 @@ def cmd_kb_answer(settings: Settings, args: argparse.Namespace) -> int:
     if reply.status == "answered":
         print(reply.text)
         for citation in reply.citations:
-            print(f"—— 来源：{citation.item_name} · {citation.section}（{citation.source}，{citation.updated_at}）")
+            when = f"，{citation.updated_at}" if citation.updated_at else ""
+            print(f"—— 来源：{citation.item_name} · {citation.section}（{citation.source}{when}）")
     elif reply.status == "clarify":
         print("您想问的是：" + " / ".join(c.name for c in reply.candidates))
     else:
@@ -149,6 +151,18 @@ def cmd_kb_eval(settings: Settings, args: argparse.Namespace) -> int:
         if args.misses:
             for miss in report.misses:
                 print(f"  line {miss['line']}: {miss['question']} → expected {miss['expected']}, got {miss['got']}")
+    return 0
+
+
+def cmd_kb_import(settings: Settings, args: argparse.Namespace) -> int:
+    mapping = Mapping(
+        question=args.question, answer=args.answer, id=args.id, title=args.title,
+        department=args.department, similar=args.similar,
+    )  # fmt: skip
+    result = import_sheet(args.file, args.kb, mapping, name=args.name)
+    print(f"已导入 {result.rows} 条到 {result.path}")
+    index, _ = ensure_index(settings, args.kb)
+    print(f"索引已更新: {len(index.passages)} 个段落")
     return 0
 
 
@@ -179,6 +193,16 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("query")
     ask.add_argument("--kb", type=Path, default=None)
     ask.set_defaults(func=cmd_kb_answer)
+    sheet = kb.add_parser("import", help="导入知识表格（.xlsx/.csv/.jsonl），全部通过校验才写入")
+    sheet.add_argument("file", type=Path)
+    sheet.add_argument("--kb", type=Path, required=True, help="导入到哪个知识库目录（可以是新目录）")
+    sheet.add_argument("--name", help="导入后的表名（默认: 文件名）；同名再次导入会整体替换")
+    for column, label in [
+        ("question", "问题"), ("answer", "答案"), ("id", "编号"), ("title", "标题"),
+        ("department", "部门"), ("similar", "相似问法"),
+    ]:  # fmt: skip
+        sheet.add_argument(f"--{column}", help=f"{label}所在的列（表头名或从1开始的列号；默认按表头识别）")
+    sheet.set_defaults(func=cmd_kb_import)
     evaluation = kb.add_parser("eval", help="评测检索质量: recall@1/5、MRR@10、时延")
     evaluation.add_argument("file", type=Path, help="JSON Lines: question + expected_item 或 expected_id [+ aspect]")
     evaluation.add_argument("--kb", type=Path, default=None)
@@ -199,7 +223,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # health polling would flood the console
     try:
         code: int = args.func(settings, args)
-    except (TrainingError, SupervisorError, CorpusError, IndexError_, EmbedderError, EvalSetError) as exc:
+    except (
+        TrainingError, SupervisorError, CorpusError, IndexError_, EmbedderError, EvalSetError, ImportProblems
+    ) as exc:  # fmt: skip
         print(f"\n{exc}", file=sys.stderr)
         return 1
     return code

@@ -6,6 +6,7 @@ Run with ``uvicorn channels.main:create_app --factory`` (``zhiban run`` does thi
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -18,10 +19,18 @@ from fastapi_offline import FastAPIOffline
 from assistant.settings import Settings, get_settings
 from channels.errors import error_body, install_error_handlers
 from channels.rasa_client import RasaClient
-from channels.routers import chat, health, web
+from channels.routers import chat, health, knowledge, web
+from knowledge.service import get_searcher
 
 #: Largest request body accepted; a chat message of 2,000 characters is about 6 KB of JSON.
 MAX_BODY_BYTES = 64 * 1024
+
+
+def _warm_knowledge(settings: Settings) -> None:
+    try:
+        get_searcher(settings, build=False)
+    except Exception as exc:  # reported again, in Chinese, by the knowledge endpoints when they are used
+        logging.getLogger(__name__).warning("knowledge index not loaded: %s", exc)
 
 
 def create_app(settings: Settings | None = None, *, rasa_transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
@@ -42,6 +51,8 @@ def create_app(settings: Settings | None = None, *, rasa_transport: httpx.AsyncB
             token=settings.rasa_token,
             transport=rasa_transport,
         )
+        # Load the knowledge index in the background so the first question does not wait for it.
+        threading.Thread(target=_warm_knowledge, args=(settings,), name="warm-knowledge", daemon=True).start()
         yield
         await app.state.rasa.aclose()
 
@@ -63,6 +74,7 @@ def create_app(settings: Settings | None = None, *, rasa_transport: httpx.AsyncB
     install_error_handlers(app)
     app.include_router(chat.router)
     app.include_router(health.router)
+    app.include_router(knowledge.router)
     app.include_router(web.router)
     app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
     return app

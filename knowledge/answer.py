@@ -11,11 +11,14 @@ from dataclasses import dataclass
 from typing import Literal
 
 from knowledge.aspects import main_aspect
-from knowledge.models import SECTIONS, Bundle, Material, Policy, ServiceItem
+from knowledge.models import SECTIONS, Bundle, FaqEntry, Material, Policy, ServiceItem
 from knowledge.passages import Citation, describe_material
 from knowledge.search import Candidate, Hit, Searcher, SearchResult
 
 Status = Literal["answered", "clarify", "not_found", "empty"]
+
+#: Without a named item, a fused-score margin below this between the top two documents means "ask which one".
+AMBIGUOUS_MARGIN = 0.1
 
 #: A FAQ passage at least this similar (dense cosine) to the question answers it directly.
 FAQ_SIMILARITY = 0.78
@@ -152,6 +155,29 @@ def _faq_hit(result: SearchResult, code: str, searcher: Searcher) -> Hit | None:
     return None
 
 
+def _common_part(a: str, b: str) -> str:
+    """The longest common substring of ``a`` and ``b``."""
+    best = ""
+    for i in range(len(a)):
+        for j in range(i + len(best) + 1, len(a) + 1):
+            if a[i:j] in b:
+                best = a[i:j]
+            else:
+                break
+    return best
+
+
+def same_family(query: str, candidates: tuple[Candidate, ...]) -> bool:
+    """Whether the words that tie the query to the top document are just as much in another candidate's name.
+
+    "公积金怎么办" ties to 住房公积金个人住房贷款 by 公积金, which 住房公积金租房提取 has too: a family, not a choice.
+    """
+    if len(candidates) < 2:
+        return False
+    shared = _common_part(query, candidates[0].name)
+    return len(shared) >= 2 and any(shared in other.name for other in candidates[1:3])
+
+
 def answer(
     searcher: Searcher,
     question: str,
@@ -159,7 +185,7 @@ def answer(
     item: str | None = None,
     aspect: str | None = None,
     situation: Mapping[str, str] | None = None,
-    threshold: float = 0.5,
+    threshold: float = 0.7,
 ) -> Answer:
     """Answer ``question`` from the knowledge base.
 
@@ -167,10 +193,12 @@ def answer(
         item: code or exact name of the document already being discussed (skips choosing one).
         aspect: the section to answer (default: detected from the question).
         situation: answers to the document's 情形 questions, to personalise the materials list.
-        threshold: confidence below which candidates are returned for a clarifying question.
+        threshold: confidence below which candidates are returned for a clarifying question; below half of it the
+            answer is ``not_found``.
     """
     corpus = searcher.index.corpus
-    documents = {d.code: d for d in corpus.documents}
+    documents: dict[str, ServiceItem | Bundle | Policy | FaqEntry] = {d.code: d for d in corpus.documents}
+    documents.update({faq.id: faq for faq in corpus.faqs})
     named = {d.name: d.code for d in corpus.guides} | {p.title: p.code for p in corpus.policies}
     result = searcher.search(question, k=5)
     if item is None and result.reason == "empty":
@@ -181,14 +209,29 @@ def answer(
     if chosen is None:
         if not result.candidates:
             return Answer(status="not_found", reason=result.reason or "no_match")
-        if result.confidence < threshold:
-            close = tuple(c for c in result.candidates[:3] if c.score >= result.candidates[0].score * 0.5)
-            if len(close) >= 2 or result.confidence < threshold / 2:
-                return Answer(status="clarify", confidence=result.confidence, candidates=close, reason="low_confidence")
+        if result.confidence < threshold / 2:
+            # too weak even to ask about: say so (the caller offers a person); candidates are for agents only
+            return Answer(
+                status="not_found", confidence=result.confidence, candidates=result.candidates[:3], reason="irrelevant"
+            )
+        unnamed = not result.evidence.get("name")
+        ambiguous = unnamed and (
+            result.evidence.get("margin", 1.0) < AMBIGUOUS_MARGIN
+            or same_family(result.query.compact, result.candidates)
+        )
+        if result.confidence < threshold or ambiguous:
+            close = tuple(c for c in result.candidates[:3] if c.score >= result.candidates[0].score * 0.6)
+            return Answer(status="clarify", confidence=result.confidence, candidates=close, reason="low_confidence")
         chosen = result.candidates[0].code
     doc = documents[chosen]
     asked = aspect or main_aspect(result.text or question)
     confidence = 1.0 if item else result.confidence
+    if isinstance(doc, FaqEntry):
+        citation = Citation(doc.id, doc.name, "常见问题", doc.source, "")
+        text = f"{doc.question}\n{doc.answer}"
+        return Answer(
+            "answered", text, doc.id, doc.name, "faq", (doc.answer,), (citation,), confidence, result.candidates
+        )
     if isinstance(doc, Policy):
         text, citation = _policy_answer(doc, result.hits)
         return Answer("answered", text, doc.code, doc.title, "basis", (), (citation,), confidence, result.candidates)

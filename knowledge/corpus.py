@@ -1,13 +1,14 @@
 """Loading a knowledge-base directory: all files validated, all problems reported, nothing half-loaded.
 
-A knowledge base is a directory with ``items/*.yml``, ``bundles/*.yml``, ``policies/*.yml`` and optionally ``faq/*.jsonl``
-(imported sheets) and ``city.yml`` (shared facts). :func:`load_corpus` either returns a complete :class:`Corpus` or raises
+A knowledge base is a directory with ``items/*.yml``, ``bundles/*.yml``, ``policies/*.yml``, ``faq/*.jsonl`` (sheets
+imported by `zhiban kb import`) and optionally ``city.yml`` (shared facts); any of them may be absent. :func:`load_corpus` either returns a complete :class:`Corpus` or raises
 :class:`CorpusError` listing every problem with its file and field.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from knowledge.models import Bundle, Policy, ServiceItem
+from knowledge.models import Bundle, FaqEntry, Policy, ServiceItem
 
 #: The knowledge base shipped with the project (sample data of 示例市).
 BUNDLED_KB = Path(__file__).resolve().parent / "corpus"
@@ -52,6 +53,7 @@ class Corpus:
     items: tuple[ServiceItem, ...] = ()
     bundles: tuple[Bundle, ...] = ()
     policies: tuple[Policy, ...] = ()
+    faqs: tuple[FaqEntry, ...] = ()
     city: dict[str, Any] = field(default_factory=dict)
     digest: str = ""
 
@@ -117,6 +119,27 @@ def _parse(path: Path, model: type[BaseModel], problems: list[Problem]) -> BaseM
         return None
 
 
+def _load_faq_file(path: Path, problems: list[Problem]) -> list[FaqEntry]:
+    entries: list[FaqEntry] = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(Problem(path, "", f"cannot be read as UTF-8: {exc}"))
+        return entries
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            entries.append(FaqEntry.model_validate(json.loads(line)))
+        except json.JSONDecodeError as exc:
+            problems.append(Problem(path, f"line {number}", f"not JSON: {exc.msg}"))
+        except ValidationError as exc:
+            for error in exc.errors():
+                field = ".".join(str(p) for p in error["loc"])
+                problems.append(Problem(path, f"line {number}.{field}", error["msg"]))
+    return entries
+
+
 def _cross_check(
     items: list[ServiceItem], bundles: list[Bundle], policies: list[Policy], paths: dict[str, Path]
 ) -> list[Problem]:
@@ -167,14 +190,24 @@ def load_corpus(root: Path = BUNDLED_KB) -> Corpus:
             if entry is not None:
                 loaded[kind].append(entry)
                 paths[entry.code] = path  # type: ignore[attr-defined]
+    faqs: list[FaqEntry] = []
+    faq_dir = root / "faq"
+    if faq_dir.is_dir():
+        for path in sorted(faq_dir.glob("*.jsonl")):
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+            for entry in _load_faq_file(path, problems):
+                if entry.id in paths:
+                    problems.append(Problem(path, "id", f"{entry.id} is also used by {paths[entry.id]}"))
+                paths[entry.id] = path
+                faqs.append(entry)
     city: dict[str, Any] = {}
     city_file = root / "city.yml"
     if city_file.exists():
         digest.update(city_file.read_bytes())
         city = yaml.safe_load(city_file.read_text(encoding="utf-8")) or {}
     problems.extend(_cross_check(loaded["items"], loaded["bundles"], loaded["policies"], paths))
-    if not any(loaded.values()) and not problems:
-        problems.append(Problem(root, "", "contains no items, bundles or policies"))
+    if not any(loaded.values()) and not faqs and not problems:
+        problems.append(Problem(root, "", "contains no items, bundles, policies or imported FAQ sheets"))
     if problems:
         raise CorpusError(problems)
     return Corpus(
@@ -182,6 +215,7 @@ def load_corpus(root: Path = BUNDLED_KB) -> Corpus:
         items=tuple(sorted(loaded["items"], key=lambda i: i.code)),
         bundles=tuple(sorted(loaded["bundles"], key=lambda b: b.code)),
         policies=tuple(sorted(loaded["policies"], key=lambda p: p.code)),
+        faqs=tuple(faqs),
         city=city,
         digest=digest.hexdigest(),
     )

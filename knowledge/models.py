@@ -201,3 +201,24 @@ class Policy(_Strict):
     interpretation: list[FAQ] = Field(..., min_length=3, description="政策解读")
     updated_at: dt.date
     source: str
+
+
+class FaqEntry(_Strict):
+    """One row of an imported knowledge sheet (hotline 知识库): a question and its official answer."""
+
+    kind: Literal["faq"] = "faq"
+    id: str = Field(..., min_length=1, max_length=64, pattern=r"^[^\s/\\]+$")
+    question: str = Field(..., min_length=2, max_length=500)
+    answer: str = Field(..., min_length=2, max_length=5000)
+    title: str = Field("", max_length=200)
+    department: str = Field("", max_length=100)
+    similar: list[str] = Field(default_factory=list, description="other wordings of the question")
+    source: str = Field("", description="the sheet it was imported from")
+
+    @property
+    def code(self) -> str:
+        return self.id
+
+    @property
+    def name(self) -> str:
+        return self.title or self.question

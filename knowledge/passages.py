@@ -113,6 +113,10 @@ def build_passages(corpus: Corpus) -> list[Passage]:
         documents.append((bundle.code, bundle.name, "bundle", _guide_passages(bundle)))
     for policy in corpus.policies:
         documents.append((policy.code, policy.title, "policy", _policy_passages(policy)))
+    for faq in corpus.faqs:
+        similar = "；".join(faq.similar)
+        text = f"{faq.question}{('（' + similar + '）') if similar else ''} {faq.answer}"
+        documents.append((faq.id, faq.name, "faq", iter([("faq", "常见问题", text)])))
     for code, name, kind, parts in documents:
         counts: dict[str, int] = {}
         for section, heading, text in parts:

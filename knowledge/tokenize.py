@@ -7,6 +7,7 @@ not leak into each other, and it initialises jieba lazily (loading its dictionar
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections.abc import Iterable
@@ -129,6 +130,7 @@ class Tokenizer:
     def _segmenter(self) -> jieba.Tokenizer:
         with self._lock:
             if self._jieba is None:
+                jieba.setLogLevel(logging.WARNING)  # jieba logs its dictionary loading at DEBUG to stderr
                 segmenter = jieba.Tokenizer()
                 segmenter.initialize()
                 for word in self._user_words:
