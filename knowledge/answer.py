@@ -185,7 +185,7 @@ def answer(
     item: str | None = None,
     aspect: str | None = None,
     situation: Mapping[str, str] | None = None,
-    threshold: float = 0.7,
+    threshold: float = 0.6,
 ) -> Answer:
     """Answer ``question`` from the knowledge base.
 

@@ -13,6 +13,7 @@ index whose manifest does not match the configured embedder and the current corp
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import shutil
@@ -30,7 +31,18 @@ from knowledge.embedders import Embedder, Vectors
 from knowledge.passages import Passage, build_passages
 from knowledge.tokenize import Tokenizer
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+
+
+def analysis_version() -> str:
+    """Digest of the code that turns the corpus into index entries (passages, tokens): a change there makes every
+    existing index stale, even when the corpus did not change."""
+    digest = hashlib.sha256()
+    for module in ("passages.py", "tokenize.py", "index.py"):
+        digest.update((Path(__file__).parent / module).read_bytes())
+    return digest.hexdigest()[:16]
+
+
 #: Above this many passages the dense index is approximate (HNSW) instead of exact.
 HNSW_THRESHOLD = 50_000
 
@@ -56,6 +68,7 @@ class Manifest:
     passages: int
     dense_index: str  # "flat" or "hnsw"
     built_at: str
+    analysis: str = ""
     reused_embeddings: int = 0
 
 
@@ -140,6 +153,7 @@ class KnowledgeIndex:
             dense_index=kind,
             built_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             reused_embeddings=len(passages) - len(missing),
+            analysis=analysis_version(),
         )
         return cls(corpus, passages, tokenizer, bm25, vectors, dense, manifest)
 
@@ -197,6 +211,8 @@ def check_manifest(manifest: Manifest, corpus: Corpus, embedder_name: str) -> No
     """Raise :class:`IndexMismatch` unless the manifest fits the corpus and the embedder."""
     if manifest.format_version != FORMAT_VERSION:
         raise IndexMismatch(f"index format {manifest.format_version} is not {FORMAT_VERSION}; run `zhiban kb build`")
+    if manifest.analysis != analysis_version():
+        raise IndexMismatch("the indexing code changed since the index was built; run `zhiban kb build`")
     if manifest.embedder != embedder_name:
         raise IndexMismatch(
             f"index was built with embedder {manifest.embedder!r} but {embedder_name!r} is configured "

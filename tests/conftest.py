@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from assistant.settings import Settings, get_settings
+from tests.utils.knowledge import copy_knowledge_base
 from tests.utils.net import free_port
 
 
@@ -29,3 +30,14 @@ def settings(tmp_path: Path) -> Settings:
         actions_port=free_port(),
         rasa_timeout=2.0,
     )
+
+
+@pytest.fixture
+def kb_copy(tmp_path: Path) -> Path:
+    """A small writable knowledge base (three items and one policy of the bundled one)."""
+    return copy_knowledge_base(tmp_path / "kb")
+
+
+@pytest.fixture
+def kb_settings(settings: Settings, kb_copy: Path) -> Settings:
+    return settings.model_copy(update={"kb_dir": kb_copy})

@@ -9,7 +9,7 @@ import pytest
 
 from knowledge.corpus import load_corpus
 from knowledge.index import IndexMismatch, IndexMissing, KnowledgeIndex, domain_words, read_manifest
-from tests.knowledge.conftest import HashEmbedder
+from tests.utils.knowledge import HashEmbedder
 
 
 def test_build_save_load_round_trip(kb_copy: Path, tmp_path: Path) -> None:
@@ -84,3 +84,14 @@ def test_save_replaces_atomically(kb_copy: Path, tmp_path: Path) -> None:
 def test_domain_words_feed_the_tokenizer(kb_copy: Path) -> None:
     words = domain_words(load_corpus(kb_copy))
     assert "社会保障卡申领" in words and "高龄津贴申领" in words and "居民身份证" in words
+
+
+def test_index_from_older_indexing_code_is_refused(kb_copy: Path, tmp_path: Path) -> None:
+    corpus = load_corpus(kb_copy)
+    KnowledgeIndex.build(corpus, HashEmbedder()).save(tmp_path / "index")
+    manifest_path = tmp_path / "index" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["analysis"] = "0" * 16
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(IndexMismatch, match="indexing code changed"):
+        KnowledgeIndex.load(tmp_path / "index", corpus, "hash")
