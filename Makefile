@@ -12,7 +12,8 @@ PY311 ?= python3.11
 PY310 ?= $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python3.10 /usr/local/bin/python3.10 /usr/bin/python3.10; do \
 	  command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null && { echo $$p; break; }; done)
 
-.PHONY: help setup run test lint format typecheck validate test-nlu test-app train doctor lock clean bench-startup
+.PHONY: help setup run test lint format typecheck validate test-nlu test-app train doctor lock clean bench-startup \
+	kb-build kb-eval bench-kb bench-kb-scale calibrate
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -65,6 +66,22 @@ test: lint typecheck validate test-nlu test-app ## Everything CI runs: lint, typ
 
 bench-startup: setup ## Measure cold and warm start of `zhiban run` (writes figures to stdout)
 	$(PY) benchmarks/startup.py
+
+kb-build: setup ## Build the knowledge index if the knowledge base changed
+	$(VENV)/bin/zhiban kb build
+
+kb-eval: setup ## Retrieval quality on the shared development set and the project's own question sets
+	@for f in ../shared/eval/dev-questions.jsonl tests/knowledge/data/own-questions-*.jsonl; do \
+	  [ -f $$f ] && echo "$$f" && $(VENV)/bin/zhiban kb eval $$f; done; true
+
+bench-kb: setup ## Retrieval quality table: BM25 vs dense vs plain RRF vs hybrid (for docs/benchmarks.md)
+	$(PY) benchmarks/kb_quality.py
+
+bench-kb-scale: setup ## Index build, memory and query latency on 200,000 synthetic passages (HNSW; ~10 min)
+	$(PY) benchmarks/kb_scale.py --rows 200000
+
+calibrate: setup ## Refit the search confidence model and show coverage/accuracy per threshold
+	$(PY) benchmarks/calibrate_confidence.py
 
 lock: ## Re-resolve both lock files from requirements/*.in in throw-away environments
 	rm -rf /tmp/zhiban-lock-app /tmp/zhiban-lock-rasa

@@ -24,15 +24,8 @@ def per_document_max(passage_scores: npt.ArrayLike, starts: npt.ArrayLike) -> Fl
 
 def ranks(scores: npt.ArrayLike) -> Ints:
     """1-based rank of each entry (1 = highest score); ties share the better rank."""
-    values = np.asarray(scores, dtype=np.float64)
-    order = np.argsort(-values, kind="stable")
-    result = np.empty(len(values), dtype=np.int64)
-    result[order] = np.arange(1, len(values) + 1)
-    # ties: give equal scores the same (best) rank
-    sorted_values = values[order]
-    for i in range(1, len(sorted_values)):
-        if sorted_values[i] == sorted_values[i - 1]:
-            result[order[i]] = result[order[i - 1]]
+    negated = -np.asarray(scores, dtype=np.float64)
+    result: Ints = np.searchsorted(np.sort(negated), negated, side="left").astype(np.int64) + 1
     return result
 
 

