@@ -60,3 +60,12 @@ def test_ports_must_differ(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_models_dir_can_be_moved(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     monkeypatch.setenv("ZHIBAN_MODELS_DIR", str(tmp_path / "models"))
     assert load_settings().models_dir == tmp_path / "models"
+
+
+def test_readme_lists_every_setting() -> None:
+    from assistant.settings import PROJECT_ROOT, Settings
+
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    for name, field in Settings.model_fields.items():
+        variable = field.alias or f"ZHIBAN_{name.upper()}"
+        assert f"`{variable}`" in readme, variable
