@@ -71,6 +71,25 @@ class ProcessSpec:
     healthy: Callable[[httpx.Response], bool] = lambda r: r.status_code == 200
 
 
+def spawn(
+    command: Sequence[str], *, cwd: Path | None = None, env: dict[str, str] | None = None, own_session: bool = False
+) -> subprocess.Popen[str]:
+    """Start ``command`` with stdout and stderr merged into one line-buffered text pipe (bad bytes replaced)."""
+    return subprocess.Popen(
+        list(command),
+        cwd=cwd,
+        env=env or None,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        bufsize=1,
+        start_new_session=own_session,
+    )
+
+
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -106,20 +125,8 @@ class ManagedProcess:
         self._pump: threading.Thread | None = None
 
     def start(self) -> None:
-        self._popen = subprocess.Popen(
-            self.spec.command,
-            cwd=self.spec.cwd,
-            env=self.spec.env or None,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-            bufsize=1,
-            # Own session: a Ctrl-C in the terminal reaches only the supervisor, which stops children in order.
-            start_new_session=True,
-        )
+        # Own session: a Ctrl-C in the terminal reaches only the supervisor, which stops children in order.
+        self._popen = spawn(self.spec.command, cwd=self.spec.cwd, env=self.spec.env, own_session=True)
         self._pump = threading.Thread(target=self._read, name=f"pump-{self.spec.name}", daemon=True)
         self._pump.start()
 

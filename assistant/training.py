@@ -10,12 +10,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import subprocess
 from collections import deque
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from assistant.settings import PROJECT_ROOT, Settings
+from assistant.supervisor import spawn
 
 log = logging.getLogger(__name__)
 
@@ -124,17 +124,7 @@ def ensure_model(
     settings.models_dir.mkdir(parents=True, exist_ok=True)
     log.info("training %s (the inputs changed) ...", target.name)
     tail: deque[str] = deque(maxlen=30)
-    with subprocess.Popen(
-        train_command(settings, fingerprint, root),
-        cwd=root,
-        env=rasa_env(settings),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        encoding="utf-8",
-        errors="replace",
-    ) as process:
+    with spawn(train_command(settings, fingerprint, root), cwd=root, env=rasa_env(settings)) as process:
         assert process.stdout is not None
         for raw in process.stdout:
             line = raw.rstrip("\n")

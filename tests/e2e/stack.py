@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 
 from assistant.settings import PROJECT_ROOT
+from assistant.supervisor import spawn
 from tests.utils.net import free_port
 
 READY_BANNER = "智办已就绪"
@@ -46,16 +47,7 @@ class Stack:
 
     def start(self, timeout: float = 1200) -> None:
         """Start and wait for the ready banner (training, if needed, happens inside)."""
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "assistant.cli", "run"],
-            cwd=PROJECT_ROOT,
-            env=self.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-        )
+        self.process = spawn([sys.executable, "-m", "assistant.cli", "run"], cwd=PROJECT_ROOT, env=self.env)
         threading.Thread(target=self._read, daemon=True).start()
         deadline = time.monotonic() + timeout
         while not self._ready.wait(0.5):
