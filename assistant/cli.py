@@ -138,8 +138,8 @@ def cmd_kb_answer(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_kb_eval(settings: Settings, args: argparse.Namespace) -> int:
     searcher = get_searcher(settings, args.kb)
-    corpus = searcher.index.corpus
-    names = {d.name: d.code for d in corpus.guides} | {p.title: p.code for p in corpus.policies}
+    # expected_item names a guide or policy; expected_id names an imported row
+    names = searcher.codes_by_name | {faq.id: faq.id for faq in searcher.index.corpus.faqs}
     report = evaluate(searcher, load_questions(args.file, names))
     if args.json:
         data = report.as_dict()

@@ -148,8 +148,10 @@ def _faq_hit(result: SearchResult, code: str, searcher: Searcher) -> Hit | None:
     for hit in result.hits:
         if hit.passage.doc_code != code or hit.passage.section != "faq":
             continue
+        if result.vector is None:
+            return None
         row = searcher.index.by_pid[hit.passage.pid]
-        similarity = float(searcher.index.vectors[row] @ searcher.embedder.embed([result.text])[0])
+        similarity = float(searcher.index.vectors[row] @ result.vector)
         if similarity >= FAQ_SIMILARITY:
             return hit
     return None
@@ -196,10 +198,8 @@ def answer(
         threshold: confidence below which candidates are returned for a clarifying question; below half of it the
             answer is ``not_found``.
     """
-    corpus = searcher.index.corpus
-    documents: dict[str, ServiceItem | Bundle | Policy | FaqEntry] = {d.code: d for d in corpus.documents}
-    documents.update({faq.id: faq for faq in corpus.faqs})
-    named = {d.name: d.code for d in corpus.guides} | {p.title: p.code for p in corpus.policies}
+    documents = searcher.documents
+    named = searcher.codes_by_name
     result = searcher.search(question, k=5)
     if item is None and result.reason == "empty":
         return Answer(status="empty", reason="empty")

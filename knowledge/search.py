@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from knowledge.aspects import detect_aspects
-from knowledge.embedders import Embedder
+from knowledge.embedders import Embedder, Vectors
 from knowledge.fusion import Floats, margin, per_document_max, ranks, weighted_rrf
 from knowledge.index import KnowledgeIndex, domain_words
+from knowledge.models import Bundle, FaqEntry, Policy, ServiceItem
 from knowledge.names import NameMatch, NameMatcher, distinctive_terms, frequent_terms, short_names
 from knowledge.passages import Citation, Passage
 from knowledge.query import Query, normalize_query
@@ -72,6 +73,7 @@ class SearchResult:
     agreement: bool = False  # BM25, dense and the fused ranking agree on the top document
     reason: str = ""  # why nothing was searched, when nothing was
     evidence: dict[str, float] = field(default_factory=dict)
+    vector: Vectors | None = None  # the query's embedding (reused to compare it with passages)
 
     @property
     def top(self) -> Candidate | None:
@@ -152,6 +154,10 @@ class Searcher:
         self._doc_name = {code: p.doc_name for code, p in first.items()}
         self._doc_kind = np.array([first[code].kind for code in self._doc_codes])
         corpus = index.corpus
+        self.documents: dict[str, ServiceItem | Bundle | Policy | FaqEntry] = {d.code: d for d in corpus.documents}
+        self.documents.update({faq.id: faq for faq in corpus.faqs})
+        #: official names and policy titles → codes, for callers that refer to a document by name
+        self.codes_by_name = {d.name: d.code for d in corpus.guides} | {p.title: p.code for p in corpus.policies}
         self._doc_meta = {d.code: (d.source, d.updated_at.isoformat()) for d in corpus.documents}
         self._doc_meta.update({faq.id: (faq.source, "") for faq in corpus.faqs})
         self._bundle_members = {b.code: {m.code for m in b.members if m.code} for b in corpus.bundles}
@@ -194,7 +200,8 @@ class Searcher:
         bm25_passages = (
             self.index.bm25.get_scores(terms).astype(np.float64) if terms else np.zeros(len(self._doc_of_passage))
         )
-        dense_passages = self._dense_scores(text)
+        vector = self.embedder.embed([text])
+        dense_passages = self._dense_scores(vector)
         bm25_docs = per_document_max(bm25_passages, self._starts)
         dense_docs = per_document_max(dense_passages, self._starts)
         fused = weighted_rrf(
@@ -262,6 +269,7 @@ class Searcher:
             confidence=conf,
             agreement=agreement,
             evidence=features,
+            vector=vector[0],
         )
 
     def _coverage(self, text: str, doc: int) -> tuple[float, float]:
@@ -296,8 +304,7 @@ class Searcher:
                     best[match.code] = match
         return sorted(best.values(), key=lambda m: -m.strength)
 
-    def _dense_scores(self, text: str) -> Floats:
-        vector = self.embedder.embed([text])
+    def _dense_scores(self, vector: Vectors) -> Floats:
         n = len(self._doc_of_passage)
         found = min(n, 512)
         scores, ids = self.index.dense.search(vector, found)
