@@ -46,6 +46,25 @@ def weighted_rrf(
     return fused
 
 
+def rrf_contribution(
+    scores: npt.ArrayLike, present: npt.ArrayLike, weight: float, k: float, depth: int = 1000
+) -> Floats:
+    """One retriever's weighted RRF term, w / (k + rank), for its ``depth`` best documents among those ``present``.
+
+    Equal to the ``weighted_rrf`` term for those documents; deeper ones get 0 instead of a negligible w / (k + rank),
+    which keeps the cost proportional to ``depth`` rather than to the corpus size.
+    """
+    values = np.asarray(scores, dtype=np.float64)
+    candidates = np.flatnonzero(np.asarray(present, dtype=bool))
+    result = np.zeros(len(values), dtype=np.float64)
+    if weight == 0 or candidates.size == 0:
+        return result
+    if candidates.size > depth:
+        candidates = candidates[np.argpartition(-values[candidates], depth - 1)[:depth]]
+    result[candidates] = weight / (k + ranks(values[candidates]).astype(np.float64))
+    return result
+
+
 def margin(scores: npt.ArrayLike) -> float:
     """Relative gap between the best and the second-best score (0 when tied or fewer than two)."""
     values = np.sort(np.asarray(scores, dtype=np.float64))[::-1]

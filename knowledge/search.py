@@ -13,7 +13,7 @@ import numpy as np
 
 from knowledge.aspects import detect_aspects
 from knowledge.embedders import Embedder, Vectors
-from knowledge.fusion import Floats, margin, per_document_max, ranks, weighted_rrf
+from knowledge.fusion import Floats, margin, per_document_max, rrf_contribution
 from knowledge.index import KnowledgeIndex, domain_words
 from knowledge.models import Bundle, FaqEntry, Policy, ServiceItem
 from knowledge.names import NameMatch, NameMatcher, distinctive_terms, frequent_terms, short_names
@@ -204,11 +204,8 @@ class Searcher:
         dense_passages = self._dense_scores(vector)
         bm25_docs = per_document_max(bm25_passages, self._starts)
         dense_docs = per_document_max(dense_passages, self._starts)
-        fused = weighted_rrf(
-            [ranks(bm25_docs), ranks(dense_docs)],
-            [w.bm25, w.dense],
-            k=w.rrf_k,
-            present=[bm25_docs > 0, dense_docs >= w.min_dense],
+        fused = rrf_contribution(bm25_docs, bm25_docs > 0, w.bm25, w.rrf_k) + rrf_contribution(
+            dense_docs, dense_docs >= w.min_dense, w.dense, w.rrf_k
         )
         named_strength = np.zeros(len(fused))
         for match in names:

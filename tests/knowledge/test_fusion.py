@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from knowledge.fusion import margin, per_document_max, ranks, weighted_rrf
+from knowledge.fusion import margin, per_document_max, ranks, rrf_contribution, weighted_rrf
 
 
 def test_per_document_max_over_contiguous_passages() -> None:
@@ -46,3 +46,16 @@ def test_weighted_rrf_and_presence() -> None:
 )
 def test_margin(scores: list[float], expected: float) -> None:
     assert margin(scores) == pytest.approx(expected)
+
+
+def test_rrf_contribution_matches_full_fusion_for_the_documents_it_keeps() -> None:
+    rng = np.random.default_rng(3)
+    scores = rng.random(50)
+    present = scores > 0.2
+    full = weighted_rrf([ranks(np.where(present, scores, -1.0))], [0.8], k=10, present=[present])
+    shallow = rrf_contribution(scores, present, 0.8, 10, depth=5)
+    kept = np.flatnonzero(shallow)
+    assert len(kept) == 5
+    assert np.allclose(shallow[kept], full[kept])
+    assert set(kept) == set(np.argsort(-np.where(present, scores, -1.0))[:5])
+    assert not rrf_contribution(scores, present, 0.0, 10).any()
