@@ -12,6 +12,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from assistant.settings import Settings
 from assistant.supervisor import port_is_free
 from assistant.training import model_fingerprint, model_path
+from knowledge.corpus import CorpusError, load_corpus
+from knowledge.index import IndexError_, check_manifest, read_manifest
+from knowledge.service import index_dir_for
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,21 @@ def check_model(settings: Settings) -> Check:
     )
 
 
+def check_index(settings: Settings) -> Check:
+    name = "知识库索引"
+    try:
+        corpus = load_corpus(settings.knowledge_dir)
+    except CorpusError as exc:
+        return Check(
+            name, False, f"知识库有 {len(exc.problems)} 个问题", "运行 `zhiban kb check` 查看每个问题的文件和字段"
+        )
+    try:
+        check_manifest(read_manifest(index_dir_for(settings)), corpus, settings.embedder)
+    except IndexError_ as exc:
+        return Check(name, False, str(exc), "运行 `zhiban kb build`（`make run` 会自动重建）")
+    return Check(name, True, f"与知识库一致（{settings.embedder}）")
+
+
 def check_database(label: str, url: str) -> Check:
     try:
         engine = create_engine(url)
@@ -88,6 +106,7 @@ def run_checks(settings: Settings) -> list[Check]:
         lambda: [check_rasa_python(settings)],
         lambda: check_ports(settings),
         lambda: [check_model(settings)],
+        lambda: [check_index(settings)],
         lambda: [check_database("业务数据库 (ZHIBAN_DATABASE_URL)", settings.app_database_url)],
         lambda: [check_database("对话记录库 (ZHIBAN_TRACKER_STORE_URL)", settings.rasa_tracker_url)],
     ]
