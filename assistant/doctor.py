@@ -68,7 +68,7 @@ def check_model(settings: Settings) -> Check:
     if path.exists():
         return Check("Rasa 模型", True, f"{path.name} 与训练数据一致")
     return Check(
-        "Rasa 模型", False, "训练数据或配置已变化，模型需要重新训练", "运行 `zhiban train`（`make run` 会自动训练）"
+        "Rasa 模型", False, "没有与当前训练数据和配置一致的模型", "运行 `zhiban train`（`make run` 会自动训练）"
     )
 
 
