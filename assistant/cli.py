@@ -47,11 +47,12 @@ def cmd_doctor(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     printer = Printer(sys.stdout)
-    model = ensure_model(settings, on_line=lambda line: printer.line("train", line))
+    # The index first: it also refreshes the jieba dictionary that is part of the Rasa model.
     index, built = ensure_index(settings)
     printer.line(
         "kb", f"知识库索引{'已重建' if built else '已是最新'}: {len(index.passages)} 个段落 ({index.manifest.embedder})"
     )
+    model = ensure_model(settings, on_line=lambda line: printer.line("train", line))
     endpoints = write_endpoints(settings)
     supervisor = Supervisor(
         process_specs(settings, model, endpoints), sys.stdout, startup_timeout=settings.startup_timeout

@@ -20,7 +20,14 @@ from assistant.supervisor import spawn
 log = logging.getLogger(__name__)
 
 #: Paths (relative to the project root) whose content defines the model.
-MODEL_INPUTS = ("config.yml", "assistant/domain", "assistant/data", "nlu", "requirements/rasa.lock")
+MODEL_INPUTS = (
+    "config.yml",
+    "assistant/domain",
+    "assistant/data",
+    "assistant/dictionary",
+    "nlu",
+    "requirements/rasa.lock",
+)
 MODEL_PREFIX = "zhiban-"
 #: How many older models to keep next to the current one (for a quick rollback).
 KEEP_OLD_MODELS = 2

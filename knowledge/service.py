@@ -9,6 +9,7 @@ from pathlib import Path
 
 from assistant.settings import Settings
 from knowledge.corpus import load_corpus
+from knowledge.dictionary import write_dictionary
 from knowledge.embedders import make_embedder
 from knowledge.index import IndexError_, KnowledgeIndex
 from knowledge.search import Searcher
@@ -34,6 +35,8 @@ def ensure_index(settings: Settings, kb_dir: Path | None = None, *, force: bool 
     """
     kb = kb_dir or settings.knowledge_dir
     corpus = load_corpus(kb)
+    if kb.resolve() == settings.knowledge_dir.resolve():
+        write_dictionary(corpus)  # the assistant's own knowledge base also shapes Rasa's tokenizer
     directory = index_dir_for(settings, kb)
     embedder = make_embedder(settings.embedder)
     if not force:

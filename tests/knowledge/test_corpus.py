@@ -187,3 +187,9 @@ def test_digest_changes_with_content(kb_copy: Path) -> None:
 
 def test_location_model_keeps_phone_optional() -> None:
     assert Location(name="窗口", address="示例市人民大道100号", hours="工作日").phone == ""
+
+
+def test_committed_jieba_dictionary_matches_the_bundled_corpus(corpus: Corpus) -> None:
+    from knowledge.dictionary import DICTIONARY_FILE, jieba_dictionary
+
+    assert DICTIONARY_FILE.read_text(encoding="utf-8") == jieba_dictionary(corpus), "run `zhiban kb build`"
