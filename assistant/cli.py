@@ -48,7 +48,7 @@ def cmd_doctor(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     printer = Printer(sys.stdout)
     # The index first: it also refreshes the jieba dictionary that is part of the Rasa model.
-    index, built = ensure_index(settings)
+    index, built = ensure_index(settings, update_nlu=True)
     printer.line(
         "kb", f"知识库索引{'已重建' if built else '已是最新'}: {len(index.passages)} 个段落 ({index.manifest.embedder})"
     )
@@ -97,7 +97,7 @@ def cmd_kb_check(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_kb_build(settings: Settings, args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    index, built = ensure_index(settings, args.kb, force=args.force)
+    index, built = ensure_index(settings, args.kb, force=args.force, update_nlu=True)
     manifest = index.manifest
     state = "已重建" if built else "已是最新，无需重建"
     print(

@@ -25,6 +25,7 @@ MODEL_INPUTS = (
     "assistant/domain",
     "assistant/data",
     "assistant/dictionary",
+    "assistant/entities",
     "nlu",
     "requirements/rasa.lock",
 )
@@ -47,7 +48,9 @@ def _files(root: Path, inputs: Iterable[str]) -> list[Path]:
             found.extend(
                 p
                 for p in path.rglob("*")
-                if p.is_file() and "__pycache__" not in p.parts and p.suffix in {".yml", ".yaml", ".py", ".txt"}
+                if p.is_file()
+                and "__pycache__" not in p.parts
+                and p.suffix in {".yml", ".yaml", ".py", ".txt", ".json"}
             )
     return sorted(found)
 

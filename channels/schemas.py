@@ -29,11 +29,13 @@ class Citation(BaseModel):
 
 
 class Reply(BaseModel):
-    type: str = Field("text", description="text, buttons, checklist, card, form_summary …")
+    type: str = Field("text", description="text, buttons, answer, checklist, handoff, card, form_summary …")
     text: str = ""
     buttons: list[Button] = Field(default_factory=list)
     items: list[Any] = Field(default_factory=list)
     citations: list[Citation] = Field(default_factory=list)
+    item_code: str = Field("", description="the service item the reply is about, if any")
+    ticket: str = Field("", description="the ticket number when the conversation was handed to a person")
 
 
 class ChatResponse(BaseModel):
@@ -47,12 +49,12 @@ def reply_from_rasa(message: dict[str, Any]) -> Reply:
     Actions put structured replies (checklists, cards, citations) into ``custom``; plain responses carry ``text`` and
     optionally ``buttons``.
     """
-    custom = message.get("custom")
-    if isinstance(custom, dict):
-        return Reply.model_validate({"type": "card", **custom})
     buttons = [
         Button(title=str(b.get("title", "")), payload=str(b.get("payload", "")))
         for b in message.get("buttons") or []
         if isinstance(b, dict)
     ]
+    custom = message.get("custom")
+    if isinstance(custom, dict):
+        return Reply.model_validate({"type": "card", **custom, "buttons": buttons or custom.get("buttons") or []})
     return Reply(type="buttons" if buttons else "text", text=str(message.get("text") or ""), buttons=buttons)

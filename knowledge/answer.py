@@ -188,6 +188,7 @@ def answer(
     aspect: str | None = None,
     situation: Mapping[str, str] | None = None,
     threshold: float = 0.6,
+    result: SearchResult | None = None,
 ) -> Answer:
     """Answer ``question`` from the knowledge base.
 
@@ -197,10 +198,11 @@ def answer(
         situation: answers to the document's 情形 questions, to personalise the materials list.
         threshold: confidence below which candidates are returned for a clarifying question; below half of it the
             answer is ``not_found``.
+        result: the search result for ``question`` if the caller already has it (saves searching twice).
     """
     documents = searcher.documents
     named = searcher.codes_by_name
-    result = searcher.search(question, k=5)
+    result = result if result is not None else searcher.search(question, k=5)
     if item is None and result.reason == "empty":
         return Answer(status="empty", reason="empty")
     chosen = named.get(item, item) if item else None

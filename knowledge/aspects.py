@@ -79,3 +79,10 @@ def main_aspect(text: str) -> str:
     """The single aspect to answer first; ``general`` when the question names none."""
     found = detect_aspects(text)
     return found[0] if found else "general"
+
+
+def without_cues(text: str) -> str:
+    """``text`` with every aspect cue phrase removed (what is left names the topic, if anything)."""
+    for _, pattern, _ in _COMPILED:
+        text = pattern.sub("", text)
+    return text

@@ -202,6 +202,11 @@ class Policy(_Strict):
     updated_at: dt.date
     source: str
 
+    @property
+    def name(self) -> str:
+        """Every document has a name; a policy's is its title."""
+        return self.title
+
 
 class FaqEntry(_Strict):
     """One row of an imported knowledge sheet (hotline 知识库): a question and its official answer."""

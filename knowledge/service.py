@@ -24,10 +24,14 @@ def index_dir_for(settings: Settings, kb_dir: Path | None = None) -> Path:
     return settings.index_root / f"{kb.name}-{tag}"
 
 
-def ensure_index(settings: Settings, kb_dir: Path | None = None, *, force: bool = False) -> tuple[KnowledgeIndex, bool]:
+def ensure_index(
+    settings: Settings, kb_dir: Path | None = None, *, force: bool = False, update_nlu: bool = False
+) -> tuple[KnowledgeIndex, bool]:
     """Load the index of ``kb_dir``, building (and saving) it first if it is missing or stale.
 
-    Returns the index and whether it was (re)built. Unchanged passages keep their embeddings.
+    Returns the index and whether it was (re)built. Unchanged passages keep their embeddings. With ``update_nlu`` and
+    ``kb_dir`` being the assistant's own knowledge base, the NLU's word list and item names are regenerated too
+    (`zhiban run` and `zhiban kb build` do this; they are part of the Rasa model).
 
     Raises:
         CorpusError: the knowledge base has problems (nothing is built from a broken corpus).
@@ -35,8 +39,8 @@ def ensure_index(settings: Settings, kb_dir: Path | None = None, *, force: bool 
     """
     kb = kb_dir or settings.knowledge_dir
     corpus = load_corpus(kb)
-    if kb.resolve() == settings.knowledge_dir.resolve():
-        write_dictionary(corpus)  # the assistant's own knowledge base also shapes Rasa's tokenizer
+    if update_nlu and kb.resolve() == settings.knowledge_dir.resolve():
+        write_dictionary(corpus)
     directory = index_dir_for(settings, kb)
     embedder = make_embedder(settings.embedder)
     if not force:

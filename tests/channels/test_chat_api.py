@@ -38,7 +38,9 @@ def assert_chinese_error(response: httpx.Response, status: int, code: str) -> st
 
 def test_first_message_gets_a_signed_session_that_is_kept(client: TestClient, fake_rasa: FakeRasa) -> None:
     first = client.post("/api/v1/chat", json={"text": "你好"}).json()
-    assert first["replies"] == [{"type": "text", "text": "您好", "buttons": [], "items": [], "citations": []}]
+    assert first["replies"] == [
+        {"type": "text", "text": "您好", "buttons": [], "items": [], "citations": [], "item_code": "", "ticket": ""}
+    ]
     session_id = first["session_id"]
     second = client.post("/api/v1/chat", json={"text": "在吗", "session_id": session_id}).json()
     assert second["session_id"] == session_id

@@ -41,6 +41,9 @@ class Stack:
         self.process: subprocess.Popen[str] | None = None
         self._ready = threading.Event()
 
+    def env_path(self, variable: str) -> Path:
+        return Path(self.env[variable])
+
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.ports['gateway']}"

@@ -190,6 +190,7 @@ def test_location_model_keeps_phone_optional() -> None:
 
 
 def test_committed_jieba_dictionary_matches_the_bundled_corpus(corpus: Corpus) -> None:
-    from knowledge.dictionary import DICTIONARY_FILE, jieba_dictionary
+    from knowledge.dictionary import DICTIONARY_FILE, NAMES_FILE, item_names, jieba_dictionary
 
     assert DICTIONARY_FILE.read_text(encoding="utf-8") == jieba_dictionary(corpus), "run `zhiban kb build`"
+    assert NAMES_FILE.read_text(encoding="utf-8") == item_names(corpus), "run `zhiban kb build`"

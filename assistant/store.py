@@ -1,0 +1,97 @@
+"""The application store: SQL through SQLAlchemy (a SQLite file by default, PostgreSQL by URL).
+
+Holds what the assistant hands over to people: handoff tickets (the bot escalated) and complaints. Engines are created lazily,
+one per database URL per process, and tables are created on first use.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Engine, Integer, String, Text, create_engine, event, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+from assistant.settings import Settings
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Ticket(Base):
+    """A conversation handed to a person: a handoff (the bot could not help or was asked to) or a complaint."""
+
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # handoff | complaint
+    reason: Mapped[str] = mapped_column(String(32))  # requested | not_found | complaint
+    conversation_id: Mapped[str] = mapped_column(String(64), index=True)
+    item_code: Mapped[str] = mapped_column(String(64), default="")
+    item_name: Mapped[str] = mapped_column(String(200), default="")
+    summary: Mapped[str] = mapped_column(Text)
+    questions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    facts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+    @property
+    def number(self) -> str:
+        """The number people are told (e.g. GD-20261130-000042)."""
+        return f"GD-{self.created_at:%Y%m%d}-{self.id:06d}"
+
+
+_engines: dict[str, Engine] = {}
+_lock = threading.Lock()
+
+
+def engine_for(url: str) -> Engine:
+    """The process's engine for ``url``, with the tables created."""
+    with _lock:
+        if url not in _engines:
+            engine = create_engine(url, pool_pre_ping=True)
+            if engine.dialect.name == "sqlite":
+
+                @event.listens_for(engine, "connect")
+                def _sqlite_pragmas(connection: Any, record: Any) -> None:
+                    cursor = connection.cursor()
+                    cursor.execute("PRAGMA journal_mode=WAL")  # the gateway reads while the action server writes
+                    cursor.execute("PRAGMA busy_timeout=5000")
+                    cursor.close()
+
+            Base.metadata.create_all(engine)
+            _engines[url] = engine
+        return _engines[url]
+
+
+@contextmanager
+def session_scope(settings: Settings) -> Iterator[Session]:
+    """One transaction: committed when the block ends, rolled back if it raises."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    factory = sessionmaker(engine_for(settings.app_database_url), expire_on_commit=False)
+    with factory.begin() as session:
+        yield session
+
+
+def add_ticket(settings: Settings, **fields: Any) -> Ticket:
+    with session_scope(settings) as session:
+        ticket = Ticket(**fields)
+        session.add(ticket)
+        session.flush()
+        return ticket
+
+
+def tickets(settings: Settings, conversation_id: str | None = None) -> list[Ticket]:
+    with session_scope(settings) as session:
+        query = select(Ticket).order_by(Ticket.id)
+        if conversation_id is not None:
+            query = query.where(Ticket.conversation_id == conversation_id)
+        return list(session.scalars(query))
