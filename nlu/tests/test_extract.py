@@ -123,3 +123,12 @@ def test_chinese_number(text: str, value: int) -> None:
 def test_check_digit_and_validity() -> None:
     assert id_check_digit("11010519491231002") == "X"
     assert valid_id_number("11010519491231002X", TODAY)
+
+
+def test_aspect_points_at_its_cue_and_spans_never_overlap() -> None:
+    text = "社保卡补办要带什么材料，东城区哪里办"
+    entities = extract(text, MATCHER, TODAY)
+    aspect = next(e for e in entities if e.entity == "aspect")
+    assert aspect.value == "materials" and text[aspect.start : aspect.end] in {"要带", "带什么", "材料"}
+    spans = sorted((e.start, e.end) for e in entities)
+    assert all(a_end <= b_start for (_, a_end), (b_start, _) in zip(spans, spans[1:]))
