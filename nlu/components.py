@@ -115,7 +115,8 @@ class USESentenceFeaturizer(DenseFeaturizer, GraphComponent):
                 )
 
     def process(self, messages: List[Message]) -> List[Message]:
-        self._featurize([m for m in messages if not str(m.get(TEXT) or "").startswith("/")])
+        # Button payloads ("/intent{...}") are featurised too: the classifier expects the same features on every message.
+        self._featurize(messages)
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

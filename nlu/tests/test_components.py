@@ -72,3 +72,16 @@ def test_tokenizer(tmp_path: Path, storage, context, text: str, tokens: list[str
 def test_normalisation_never_moves_characters() -> None:
     for text in ["㎡面积", "１２３", "後來", "abc"]:
         assert len(normalize_same_length(text)) == len(text)
+
+
+def test_sentence_features_on_every_message_including_button_payloads(storage, context) -> None:
+    from nlu.components import USESentenceFeaturizer
+
+    featurizer = USESentenceFeaturizer.create(
+        {**USESentenceFeaturizer.get_default_config(), "alias": "use"}, storage, Resource("use"), context
+    )
+    messages = [Message(data={TEXT: "社保卡丢了怎么补办"}), Message(data={TEXT: '/ask_service{"service_item": "P01"}'})]
+    featurizer.process(messages)
+    for message in messages:
+        _, sentence = message.get_dense_features(TEXT, ["use"])
+        assert sentence is not None and sentence.features.shape == (1, 512)

@@ -31,7 +31,7 @@ def test_a_chinese_greeting_is_answered_by_the_custom_action(stack: Stack) -> No
         ("谢谢你", "不"),  # 不客气 / 不用谢
         ("好的，再见", "再见"),
         ("早上好", "智办"),
-        ("妳好", "智办"),  # traditional 妳 normalised to 你 before Rasa
+        ("您好，請問在嗎", "智办"),  # traditional characters are simplified before Rasa
     ],
 )
 def test_small_talk(stack: Stack, message: str, fragment: str) -> None:
