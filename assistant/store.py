@@ -50,6 +50,7 @@ class Ticket(Base):
 
 
 _engines: dict[str, Engine] = {}
+_factories: dict[str, sessionmaker[Session]] = {}
 _lock = threading.Lock()
 
 
@@ -69,6 +70,7 @@ def engine_for(url: str) -> Engine:
 
             Base.metadata.create_all(engine)
             _engines[url] = engine
+            _factories[url] = sessionmaker(engine, expire_on_commit=False)
         return _engines[url]
 
 
@@ -76,8 +78,9 @@ def engine_for(url: str) -> Engine:
 def session_scope(settings: Settings) -> Iterator[Session]:
     """One transaction: committed when the block ends, rolled back if it raises."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    factory = sessionmaker(engine_for(settings.app_database_url), expire_on_commit=False)
-    with factory.begin() as session:
+    url = settings.app_database_url
+    engine_for(url)
+    with _factories[url].begin() as session:
         yield session
 
 

@@ -277,7 +277,7 @@ class Searcher:
         words = set(self.index.tokenizer.words(text)) or set(self.index.tokenizer.terms(text))
         if not words:
             return 0.0, 0.0
-        passages = np.flatnonzero(self._doc_of_passage == doc)
+        passages = self._passages_of(doc)
         overview = int(self._starts[doc])
         n = len(self._doc_of_passage)
         total = anywhere = topic = 0.0
@@ -291,6 +291,11 @@ class Searcher:
             if df and float(scores[overview]) > 0:
                 topic += idf
         return (anywhere / total, topic / total) if total > 0 else (0.0, 0.0)
+
+    def _passages_of(self, doc: int) -> np.ndarray:
+        """Indexes of document ``doc``'s passages (they are contiguous, starting at ``_starts[doc]``)."""
+        end = int(self._starts[doc + 1]) if doc + 1 < len(self._starts) else len(self._doc_of_passage)
+        return np.arange(int(self._starts[doc]), end)
 
     @staticmethod
     def _merge(*groups: list[NameMatch]) -> list[NameMatch]:
@@ -315,7 +320,7 @@ class Searcher:
         top_bm25 = float(bm25.max()) or 1.0
         hits: list[Hit] = []
         for rank, doc in enumerate(docs):
-            ids = np.flatnonzero(self._doc_of_passage == doc)
+            ids = self._passages_of(int(doc))
             scores = bm25[ids] / top_bm25 + np.clip(dense[ids], 0, None)
             asked = np.array([self.index.passages[i].section in aspects for i in ids])
             # passages of the asked-about sections first, each group by score
