@@ -13,7 +13,7 @@ PY310 ?= $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python3.10
 	  command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null && { echo $$p; break; }; done)
 
 .PHONY: help setup run test lint format typecheck validate test-nlu test-app train doctor lock clean bench-startup \
-	kb-build kb-eval bench-kb bench-kb-scale calibrate nlu-eval test-stories bench-turns
+	kb-build kb-eval bench-kb bench-kb-scale calibrate nlu-eval nlu-cv test-stories bench-turns
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -83,8 +83,11 @@ bench-kb-scale: setup ## Index build, memory and query latency on 200,000 synthe
 bench-turns: setup ## NLU parse and full-turn latency p50/p95, one user and ten concurrent users
 	$(PY) benchmarks/turn_latency.py
 
-nlu-eval: setup ## Intent F1 on the held-out split (tests/nlu) and what each fallback threshold would do
+nlu-eval: setup ## Intent F1 on the development and blind splits, entity F1 on the blind entity set
 	$(PY) benchmarks/nlu_eval.py
+
+nlu-cv: setup ## k-fold cross-validation of the NLU and the fallback thresholds it supports (~20 min)
+	$(PY) benchmarks/nlu_cv.py
 
 calibrate: setup ## Refit the search confidence model and show coverage/accuracy per threshold
 	$(PY) benchmarks/calibrate_confidence.py

@@ -10,8 +10,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import hand_over
 from actions.parsing import entity_values, is_follow_up
-from actions.replies import answer_payload, candidate_buttons, searcher, send, settings
+from actions.replies import answer_payload, candidate_buttons, deliver, searcher, send, settings
 from knowledge.answer import answer
+from knowledge.models import Bundle
 from knowledge.search import Searcher, SearchResult
 
 #: Failed searches in a row after which the conversation goes to a person.
@@ -44,6 +45,47 @@ def choose_item(searcher_: Searcher, tracker: Tracker, text: str) -> tuple[str |
     return None, result
 
 
+def walked_bundle(searcher_: Searcher, code: str, current: object) -> Bundle | None:
+    """The 一件事 being walked through: the answered document itself, or the current bundle when the answer is one of
+    its items; any other answer ends the walk."""
+    document = searcher_.documents.get(code)
+    if isinstance(document, Bundle):
+        return document
+    bundle = searcher_.documents.get(current) if isinstance(current, str) else None
+    if isinstance(bundle, Bundle) and any(member.code == code for member in bundle.members):
+        return bundle
+    return None
+
+
+def guide_button(code: str, title: str = "按我的情况生成材料清单") -> dict[str, str]:
+    return {"title": title, "payload": f'/guide_me{{"service_item": "{code}"}}'}
+
+
+def next_buttons(searcher_: Searcher, code: str, aspect: str, bundle: Bundle | None) -> list[dict[str, str]]:
+    """What the person can do next after an answer about ``code``.
+
+    - on a 一件事: one button per linked catalog item, and its joint checklist;
+    - on an item while walking a 一件事: the next linked item and the way back to the 一件事;
+    - on the materials of an item with 情形 questions: the personal checklist.
+    """
+    document = searcher_.documents[code]
+    linked = [member for member in bundle.members if member.code] if bundle is not None else []
+    if isinstance(document, Bundle):
+        buttons = candidate_buttons([(str(m.code), f"了解：{m.name}") for m in linked])
+        return [*buttons, guide_button(code, "按我的情况生成联办材料清单")]
+    buttons = []
+    if aspect == "materials" and getattr(document, "situations", None):
+        buttons.append(guide_button(code))
+    if bundle is not None:
+        codes = [m.code for m in linked]
+        position = codes.index(code)
+        if position + 1 < len(linked):
+            following = linked[position + 1]
+            buttons += candidate_buttons([(str(following.code), f"下一项：{following.name}")])
+        buttons += candidate_buttons([(bundle.code, f"回到：{bundle.name}")])
+    return buttons
+
+
 class ActionAnswer(Action):
     """Answers with an extractive, cited answer; asks when unsure; hands over after repeated failures."""
 
@@ -66,18 +108,15 @@ class ActionAnswer(Action):
             result=result,
         )
         if reply.status == "answered":
-            payload = answer_payload(reply)
-            buttons = []
-            doc = searcher_.documents[reply.doc_code]
-            if reply.aspect == "materials" and getattr(doc, "situations", None):
-                buttons = [{"title": "按我的情况生成材料清单", "payload": f'/guide_me{{"service_item": "{doc.code}"}}'}]
-            send(dispatcher, payload, buttons)
+            bundle = walked_bundle(searcher_, reply.doc_code, tracker.get_slot("current_bundle"))
+            buttons = next_buttons(searcher_, reply.doc_code, reply.aspect, bundle)
             return [
+                *deliver(dispatcher, tracker, answer_payload(reply), buttons),
                 SlotSet("current_item", reply.doc_code),
                 SlotSet("current_aspect", reply.aspect),
+                SlotSet("current_bundle", bundle.code if bundle is not None else None),
                 SlotSet("pending_question", None),
                 SlotSet("failures", 0),
-                SlotSet("last_answer", {"payload": payload, "buttons": buttons}),
             ]
         if reply.status == "clarify":
             buttons = candidate_buttons([(c.code, c.name) for c in reply.candidates])
@@ -107,9 +146,7 @@ class ActionStartApplication(Action):
             dispatcher.utter_message(response="utter_ask_which_item_to_apply")
             return []
         reply = answer(searcher_, text, item=item, aspect="online")
-        payload = answer_payload(reply)
-        send(dispatcher, payload)
-        return [SlotSet("current_item", item), SlotSet("last_answer", {"payload": payload, "buttons": []})]
+        return [*deliver(dispatcher, tracker, answer_payload(reply)), SlotSet("current_item", item)]
 
 
 class ActionRepeat(Action):
@@ -127,3 +164,21 @@ class ActionRepeat(Action):
             return []
         send(dispatcher, last["payload"], last.get("buttons") or [])
         return []
+
+
+class ActionContinue(Action):
+    """Tells the next part of a long answer given in steps (长辈版), "继续"."""
+
+    def name(self) -> str:
+        return "action_continue"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        pending = tracker.get_slot("pending_parts")
+        if not isinstance(pending, list) or not pending:
+            dispatcher.utter_message(response="utter_nothing_more")
+            return []
+        part, rest = pending[0], pending[1:]
+        send(dispatcher, part["payload"], part.get("buttons") or [])
+        return [SlotSet("last_answer", part), SlotSet("pending_parts", rest)]

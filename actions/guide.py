@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.answer import choose_item, question_text
-from actions.replies import candidate_buttons, citation_dict, searcher, send, settings, source_line
+from actions.replies import candidate_buttons, citation_dict, deliver, searcher, settings, source_line
 from knowledge.answer import answer, material_lines
 from knowledge.models import Bundle, Policy, ServiceItem, Situation
 from knowledge.passages import Citation
@@ -137,15 +137,15 @@ class ActionChecklist(Action):
         text = header + "\n" + "\n".join(f"{i}. {line}" for i, line in enumerate(lines, 1))
         payload = {
             "type": "checklist",
+            "title": f"【{document.name}】您需要准备的材料",
             "text": f"{text}\n{source_line((citation,))}",
             "items": lines,
             "citations": [citation_dict(citation)],
             "item_code": document.code,
             "situation": situation,
         }
-        send(dispatcher, payload)
         return [
+            *deliver(dispatcher, tracker, payload),
             SlotSet("current_item", document.code),
-            SlotSet("last_answer", {"payload": payload, "buttons": []}),
             SlotSet("guide_item", None),
         ]

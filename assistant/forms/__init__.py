@@ -1,0 +1,1 @@
+"""Form filling: checking and normalising the answers people give to form questions."""
