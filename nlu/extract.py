@@ -71,15 +71,28 @@ _UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
 _CN_NUMBER = "零〇一二两俩三四五六七八九十百千万"
 
 
+#: Longest Chinese numeral read as a number: longer runs are not amounts or dates anyone says (and would cost time).
+MAX_NUMERAL = 12
+
+
 def chinese_number(text: str) -> float | None:
-    """Value of a Chinese numeral, including the spoken short forms 三千五 (3500) and 两万三 (23000)."""
-    if not text or any(ch not in _CN_NUMBER for ch in text):
+    """Value of a Chinese numeral: 一百零五 (105), 二〇二六 (2026), and the spoken short forms 三千五 (3500), 两万三 (23000).
+
+    None for text that is not a numeral, is longer than MAX_NUMERAL, or is a unit alone (万).
+    """
+    if not text or len(text) > MAX_NUMERAL or any(ch not in _CN_NUMBER for ch in text):
+        return None
+    if all(ch in _DIGITS for ch in text):  # digit by digit: 二〇二六
+        return float(int("".join(str(_DIGITS[ch]) for ch in text)))
+    if (text[0] in _UNITS and text[0] != "十") or "万万" in text:
         return None
     total = section = 0.0
     digit: float | None = None
     last_unit = 1
+    zero_seen = False  # 一百零五: after 零 a trailing digit is itself, not one step smaller
     for ch in text:
         if ch in _DIGITS:
+            zero_seen = zero_seen or _DIGITS[ch] == 0
             digit = _DIGITS[ch]
         else:
             unit = _UNITS[ch]
@@ -90,21 +103,25 @@ def chinese_number(text: str) -> float | None:
                 section += (digit if digit is not None else 1) * unit
                 digit = None
             last_unit = unit
+            zero_seen = False
     if digit is not None:
-        # a trailing digit after a unit is one step smaller: 三千五 = 3500, 两万三 = 23000
-        section += digit * (last_unit // 10 if last_unit >= 10 else 1)
+        # a trailing digit right after a unit is one step smaller: 三千五 = 3500, 两万三 = 23000
+        section += digit if zero_seen else digit * (last_unit // 10 if last_unit >= 10 else 1)
     return total + section
 
 
 # --- amounts ---------------------------------------------------------------------------------------------------
 _AMOUNT = re.compile(
-    rf"(?P<num>\d+(?:\.\d+)?|[{_CN_NUMBER}]+)\s*(?P<wan>万)?\s*(?P<unit>元|块钱|块|圆)"
-    rf"|(?P<spoken>[{_CN_NUMBER}]*[十百千万][{_CN_NUMBER}]*)"
+    rf"(?P<num>\d+(?:\.\d+)?|[{_CN_NUMBER}]{{1,{MAX_NUMERAL}}})\s*(?:(?P<wan>万)\s*(?P<unit>元|块钱|块|圆)?|(?P<unit2>元|块钱|块|圆))"
+    rf"|(?P<spoken>[{_CN_NUMBER}]{{0,{MAX_NUMERAL}}}[十百千万][{_CN_NUMBER}]{{0,{MAX_NUMERAL}}})"
 )
 
 
+_COUNTED = set("人个户家名次件条项岁年天月平米亩台辆套步字")
+
+
 def _number_text(value: float) -> str:
-    return str(int(value)) if value == int(value) else f"{value:g}"
+    return str(int(value)) if value == int(value) else f"{value:.2f}".rstrip("0").rstrip(".")
 
 
 def find_amounts(text: str) -> list[Entity]:
@@ -117,6 +134,9 @@ def find_amounts(text: str) -> list[Entity]:
                 continue
             if match.group("wan"):
                 value *= 10000
+                # "3万" without 元 is money only when no counted thing follows: not 3万人, 2万平方米
+                if not match.group("unit") and text[match.end() : match.end() + 1] in _COUNTED:
+                    continue
         else:
             spoken = match.group("spoken")
             value = chinese_number(spoken)
@@ -129,9 +149,10 @@ def find_amounts(text: str) -> list[Entity]:
 
 # --- dates ----------------------------------------------------------------------------------------------------
 _WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
-_NUM = rf"\d{{1,4}}|[{_CN_NUMBER}]+"
+_NUM = rf"\d{{1,4}}|[{_CN_NUMBER}]{{1,4}}"
 _FULL_DATE = re.compile(rf"(?P<y>\d{{4}})\s*[年\-/.]\s*(?P<m>{_NUM})\s*[月\-/.]\s*(?P<d>{_NUM})\s*[日号]?")
-_MONTH_DAY = re.compile(rf"(?P<m>{_NUM})\s*月\s*(?P<d>{_NUM})\s*[日号]")
+_MONTH_DAY = re.compile(rf"(?P<which>今年|明年|去年|后年)?\s*(?P<m>{_NUM})\s*月\s*(?P<d>{_NUM})\s*[日号]")
+_YEAR_SHIFT = {"去年": -1, "今年": 0, "明年": 1, "后年": 2}
 _RELATIVE_DAY = re.compile(r"大后天|后天|明天|今天|昨天|前天")
 _WEEK = re.compile(r"(?P<which>下下|下个|下|这个|这|本|上个|上)?(?:周|星期|礼拜)(?P<day>[一二三四五六日天])")
 _YEAR_MONTH = re.compile(rf"(?P<which>今年|明年|去年|后年)\s*(?P<m>{_NUM})\s*月(?!\s*(?:{_NUM})\s*[日号])")
@@ -150,7 +171,7 @@ def _safe_date(year: int, month: int | None, day: int | None) -> dt.date | None:
         return None
     try:
         return dt.date(year, month, day)
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
 
 
@@ -173,7 +194,8 @@ def find_dates(text: str, today: dt.date) -> list[Entity]:
         if date:
             add(date.isoformat(), match.start(), match.end())
     for match in _MONTH_DAY.finditer(text):
-        date = _safe_date(today.year, _int(match.group("m")), _int(match.group("d")))
+        year = today.year + _YEAR_SHIFT.get(match.group("which") or "今年", 0)
+        date = _safe_date(year, _int(match.group("m")), _int(match.group("d")))
         if date:
             add(date.isoformat(), match.start(), match.end())
     offsets = {"前天": -2, "昨天": -1, "今天": 0, "明天": 1, "后天": 2, "大后天": 3}
@@ -185,10 +207,10 @@ def find_dates(text: str, today: dt.date) -> list[Entity]:
         monday = today - dt.timedelta(days=today.weekday()) + dt.timedelta(weeks=weeks)
         add((monday + dt.timedelta(days=_WEEKDAYS[match.group("day")])).isoformat(), match.start(), match.end())
     for match in _YEAR_MONTH.finditer(text):
-        year = today.year + {"去年": -1, "今年": 0, "明年": 1, "后年": 2}[match.group("which")]
-        month = _int(match.group("m"))
-        if month and 1 <= month <= 12:
-            add(f"{year:04d}-{month:02d}", match.start(), match.end())
+        year = today.year + _YEAR_SHIFT[match.group("which")]
+        number = _int(match.group("m"))
+        if number and 1 <= number <= 12:
+            add(f"{year:04d}-{number:02d}", match.start(), match.end())
     for match in _NEXT_MONTH.finditer(text):
         shift = {"下个月": 1, "下月": 1, "这个月": 0, "本月": 0, "上个月": -1}[match.group()]
         month = _shift_month(today, shift)

@@ -16,24 +16,12 @@ import datetime as dt
 import math
 import re
 import unicodedata
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Protocol, TypeAlias
+from typing import TypeAlias
 
-if TYPE_CHECKING:
-    # nlu/ is outside the type-checked packages and does not pass `mypy --strict` yet (nlu/extract.py reuses
-    # ``month`` for an int and a date in find_dates), so mypy sees these signatures instead of following the import.
-    # Replace this block with the plain import once nlu/extract.py type-checks.
-    class _Found(Protocol):
-        @property
-        def value(self) -> str: ...
-
-    chinese_number: Callable[[str], float | None]
-    find_dates: Callable[[str, dt.date], Sequence[_Found]]
-    id_check_digit: Callable[[str], str]
-else:
-    from nlu.extract import chinese_number, find_dates, id_check_digit
+from nlu.extract import chinese_number, find_dates, id_check_digit
 
 
 @dataclass(frozen=True)
@@ -264,11 +252,17 @@ def chinese_name(text: str) -> Result:
 
 
 # --- 日期 ---------------------------------------------------------------------------------------------------------
+_DATE_TEXT_LIMIT = 100
+
+
 def date_expr(text: str, *, today: dt.date, allow_past: bool = True, allow_future: bool = True) -> Result:
     """One day: 2026年5月1日, 2026-05-01, 5月1日, 明天, 下周一 … → ISO date; today is neither past nor future."""
     example = _pretty_date(today + dt.timedelta(days=7)).split("（")[0]
+    folded = _fold(text)
+    if len(folded) > _DATE_TEXT_LIMIT:  # find_dates is quadratic in runs of numerals; a date answer is short
+        return Invalid(f"请简单地说一个日期就好，例如 {example}、明天 或 下周一。")
     try:
-        found = find_dates(_fold(text), today)
+        found = find_dates(folded, today)
     except (OverflowError, ValueError):  # nlu.extract overflows on absurd numerals such as 一万万万月一日
         found = []
     days = list(dict.fromkeys(e.value for e in found if len(e.value) == 10))
@@ -434,7 +428,8 @@ def _amounts(text: str) -> list[tuple[Decimal, bool]]:
             value = Decimal(raw)
         else:
             number = chinese_number(raw)
-            if number is None or not math.isfinite(number):
+            # chinese_number("万") is 0: a bare unit is not an amount
+            if number is None or not math.isfinite(number) or (number == 0 and raw.strip("零〇")):
                 continue
             value = Decimal(int(number)) if number.is_integer() else Decimal(str(number))
         scale = match.group("scale")

@@ -132,3 +132,39 @@ def test_aspect_points_at_its_cue_and_spans_never_overlap() -> None:
     assert aspect.value == "materials" and text[aspect.start : aspect.end] in {"要带", "带什么", "材料"}
     spans = sorted((e.start, e.end) for e in entities)
     assert all(a_end <= b_start for (_, a_end), (b_start, _) in zip(spans, spans[1:]))
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("一百零五", 105), ("一千零五", 1005), ("十万零五", 100005), ("二〇二六", 2026), ("两", 2), ("一万两千五百", 12500)],
+)
+def test_chinese_number_with_zero_and_digit_strings(text: str, value: int) -> None:
+    assert chinese_number(text) == value
+
+
+@pytest.mark.parametrize("text", ["万", "百", "一" * 13, "一万万万万万万万万万万万"])
+def test_chinese_number_refuses_units_alone_and_long_runs(text: str) -> None:
+    assert chinese_number(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("补贴3.5万", [("amount", "35000")]),
+        ("一百零五元", [("amount", "105")]),
+        ("12345.67元", [("amount", "12345.67")]),
+        ("新区有3万人", []),
+    ],
+)
+def test_amount_edge_cases(text: str, expected: list[tuple[str, str]]) -> None:
+    assert found(text, "amount") == expected
+
+
+def test_month_day_with_a_year_word() -> None:
+    assert found("明年3月5日去办", "date") == [("date", "2027-03-05")]
+    assert found("去年十二月一号办的", "date") == [("date", "2025-12-01")]
+
+
+def test_long_numeral_runs_are_quick_and_never_crash() -> None:
+    assert found("一万万万月一日" + "九" + "万" * 80) is not None
+    assert isinstance(found("一" * 20000), list)

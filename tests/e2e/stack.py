@@ -80,8 +80,10 @@ class Stack:
                 return int(stat.parent.name)
         raise LookupError(f"no {name} process under zhiban run")
 
-    def chat(self, text: str, session_id: str | None = None, timeout: float = 30) -> httpx.Response:
-        body: dict[str, object] = {"text": text}
+    def chat(
+        self, text: str, session_id: str | None = None, timeout: float = 30, elder: bool = False
+    ) -> httpx.Response:
+        body: dict[str, object] = {"text": text, "elder": elder}
         if session_id:
             body["session_id"] = session_id
         return httpx.post(f"{self.url}/api/v1/chat", json=body, timeout=timeout)

@@ -17,12 +17,13 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 class Conversation:
     """One person talking to the assistant through the chat API."""
 
-    def __init__(self, stack: Stack) -> None:
+    def __init__(self, stack: Stack, elder: bool = False) -> None:
         self.stack = stack
+        self.elder = elder
         self.session_id: str | None = None
 
     def say(self, text: str) -> list[dict[str, Any]]:
-        response = self.stack.chat(text, self.session_id)
+        response = self.stack.chat(text, self.session_id, elder=self.elder)
         assert response.status_code == 200, response.text
         body = response.json()
         self.session_id = body["session_id"]
@@ -164,3 +165,29 @@ def test_safety(stack: Stack, message: str, fragment: str) -> None:
     text = "".join(r["text"] for r in replies)
     assert fragment in text
     assert "密码是" not in text
+
+
+def test_elder_mode_tells_a_long_list_in_parts(stack: Stack) -> None:
+    person = Conversation(stack, elder=True)
+    first = answer_of(person.say("社保卡丢了补办要带什么材料"))
+    assert first["item_code"] == "P02" and "这是第1到3项" in first["text"], first
+    assert [b["title"] for b in first["buttons"]] == ["继续"]
+    assert "来源：社会保障卡补领换领" in first["text"]
+    second = answer_of(person.say("继续"))
+    assert "这是第4到" in second["text"] and second["citations"][0]["item_name"] == "社会保障卡补领换领"
+    again = answer_of(person.say("再说一遍"))
+    assert again["text"] == second["text"]
+
+
+def test_bundle_walks_through_its_linked_items(stack: Stack) -> None:
+    person = Conversation(stack)
+    replies = person.say("新生儿出生一件事是什么")
+    bundle = answer_of(replies)
+    assert bundle["item_code"] == "B01"
+    titles = [b["title"] for b in bundle["buttons"]]
+    assert "了解：出生医学证明办理" in titles and "按我的情况生成联办材料清单" in titles
+    member = answer_of(person.click(replies, "了解：出生医学证明办理"))
+    assert member["item_code"] == "P22"
+    assert [b["title"] for b in member["buttons"]] == ["下一项：预防接种证办理", "回到：新生儿出生一件事"]
+    following = answer_of(person.click([member], "下一项：预防接种证办理"))
+    assert following["item_code"] == "P23"

@@ -358,7 +358,12 @@ def test_date_expr_valid(raw: str, value: str, display: str) -> None:
         ("明天或者后天", {}, ("不止一个",)),
         ("昨天", {"allow_past": False}, ("已经过去", "2026年5月14日")),
         ("明天", {"allow_future": False}, ("还没到", "2026年5月16日")),
-        ("一万万万月一日", {}, ("没看懂",)),  # nlu.extract.find_dates overflows on this; the validator must not
+        ("一万万万月一日", {}, ("没看懂",)),
+        (
+            "一" * 101,
+            {},
+            ("简单地说一个日期",),
+        ),  # long answers are not handed to the (quadratic) find_dates  # nlu.extract.find_dates overflows on this; the validator must not
     ],
 )
 def test_date_expr_invalid(raw: str, options: dict[str, bool], fragments: tuple[str, ...]) -> None:
@@ -369,7 +374,6 @@ def test_today_is_neither_past_nor_future() -> None:
     assert isinstance(date_expr("今天", today=TODAY, allow_past=False, allow_future=False), Valid)
 
 
-@pytest.mark.xfail(strict=True, reason="nlu.extract.find_dates reads 明年3月5日 as this year's 3月5日")
 def test_date_expr_next_year_month_day() -> None:
     assert date_expr("明年3月5日", today=TODAY) == Valid("2027-03-05", "2027年3月5日（星期五）")
 
@@ -515,6 +519,7 @@ def test_amount_valid(raw: str, value: str, display: str) -> None:
     [
         ("", {}, ("没看懂金额", "3500元")),
         ("不知道", {}, ("没看懂金额",)),
+        ("万元", {}, ("没看懂金额",)),  # nlu.extract.chinese_number("万") is 0
         ("3000到5000", {}, ("只说一个金额",)),
         ("-100", {}, ("负数",)),
         ("负三百", {}, ("负数",)),
@@ -532,7 +537,6 @@ def test_amount_bounds_are_inclusive() -> None:
     assert amount("500", minimum=500, maximum=500) == Valid("500.00", "500.00元")
 
 
-@pytest.mark.xfail(strict=True, reason="nlu.extract.chinese_number reads 一千零五 as 1500 (零 is not handled)")
 def test_amount_with_zero_inside() -> None:
     assert amount("一千零五") == Valid("1005.00", "1,005.00元")
 
