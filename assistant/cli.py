@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
+from assistant.crypto import generate_key
 from assistant.doctor import format_checks, run_checks
 from assistant.endpoints import write_endpoints
 from assistant.processes import process_specs
@@ -36,6 +37,11 @@ def cmd_train(settings: Settings, args: argparse.Namespace) -> int:
     printer = Printer(sys.stdout)
     model = ensure_model(settings, force=args.force, on_line=lambda line: printer.line("train", line))
     print(f"模型: {model}")
+    return 0
+
+
+def cmd_keygen(settings: Settings, args: argparse.Namespace) -> int:
+    print(generate_key())
     return 0
 
 
@@ -175,6 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--force", action="store_true", help="即使模型是最新的也重新训练")
     train.set_defaults(func=cmd_train)
     sub.add_parser("doctor", help="检查运行环境并给出处理建议").set_defaults(func=cmd_doctor)
+    sub.add_parser("keygen", help="生成一个新的个人数据加密密钥（用于 ZHIBAN_DATA_KEY）").set_defaults(func=cmd_keygen)
     kb = sub.add_parser("kb", help="知识库: 校验、建索引、检索、导入、评测").add_subparsers(
         dest="kb_command", required=True
     )

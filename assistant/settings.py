@@ -10,6 +10,7 @@ environment variables, or through FastAPI's dependency overrides.
 
 from __future__ import annotations
 
+import base64
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -22,6 +23,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 #: The secret shipped for development; production refuses to start with it.
 DEVELOPMENT_SECRET = "development-only-secret-change-me"
+
+#: The data key shipped for development (URL-safe base64 of 32 bytes); production refuses to start with it.
+DEVELOPMENT_DATA_KEY = "ZGV2ZWxvcG1lbnQtb25seS1kYXRhLWtleS0zMmJ5dGU="
 
 
 class SettingsError(RuntimeError):
@@ -37,6 +41,10 @@ class Settings(BaseSettings):
         "development", description="Deployment mode; production refuses the development secret."
     )
     secret_key: str = Field(DEVELOPMENT_SECRET, min_length=16, description="Signs session ids; at least 16 characters.")
+    data_key: str = Field(
+        DEVELOPMENT_DATA_KEY,
+        description="Encrypts personal data at rest (Fernet: 32 bytes, URL-safe base64; `zhiban keygen` makes one).",
+    )
     host: str = Field("127.0.0.1", description="Interface the gateway listens on.")
     gateway_port: int = Field(8000, ge=1, le=65535, description="Port of the public gateway.")
     rasa_port: int = Field(5005, ge=1, le=65535, description="Port of the Rasa server (loopback only).")
@@ -95,10 +103,23 @@ class Settings(BaseSettings):
             raise ValueError("应为 SQLAlchemy URL, 例如 sqlite:///var/zhiban.db 或 postgresql://user:pw@host/db")
         return value
 
+    @field_validator("data_key")
+    @classmethod
+    def _fernet_key(cls, value: str) -> str:
+        try:
+            raw = base64.urlsafe_b64decode(value.encode("ascii"))
+        except (ValueError, UnicodeEncodeError):
+            raw = b""
+        if len(raw) != 32:
+            raise ValueError("must be 32 bytes in URL-safe base64 (44 characters); generate one with `zhiban keygen`")
+        return value
+
     @model_validator(mode="after")
     def _production_secret(self) -> Settings:
         if self.env == "production" and self.secret_key == DEVELOPMENT_SECRET:
             raise ValueError("ZHIBAN_SECRET_KEY must be set to a real secret when ZHIBAN_ENV=production")
+        if self.env == "production" and self.data_key == DEVELOPMENT_DATA_KEY:
+            raise ValueError("ZHIBAN_DATA_KEY must be set to a real key when ZHIBAN_ENV=production (`zhiban keygen`)")
         ports = {self.gateway_port, self.rasa_port, self.actions_port}
         if len(ports) != 3:
             raise ValueError("ZHIBAN_GATEWAY_PORT, ZHIBAN_RASA_PORT and ZHIBAN_ACTIONS_PORT must differ")

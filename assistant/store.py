@@ -1,18 +1,26 @@
 """The application store: SQL through SQLAlchemy (a SQLite file by default, PostgreSQL by URL).
 
-Holds what the assistant hands over to people: handoff tickets (the bot escalated) and complaints. Engines are created lazily,
-one per database URL per process, and tables are created on first use.
+Holds what the assistant hands over to people (handoff tickets, complaints) and the applications people submit
+(:mod:`assistant.applications`). Engines are created lazily, one per database URL per process; the schema is brought to the
+newest Alembic revision (``assistant/migrations``) on first use, under a file lock so that processes starting together do not
+race.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
+import hashlib
+import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Engine, Integer, String, Text, create_engine, event, select
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import JSON, DateTime, Engine, Integer, String, Text, create_engine, event, inspect, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from assistant.settings import Settings
@@ -22,7 +30,7 @@ class Base(DeclarativeBase):
     pass
 
 
-def _now() -> dt.datetime:
+def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
@@ -41,7 +49,7 @@ class Ticket(Base):
     questions: Mapped[list[str]] = mapped_column(JSON, default=list)
     facts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(16), default="open")
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=now)
 
     @property
     def number(self) -> str:
@@ -68,10 +76,41 @@ def engine_for(url: str) -> Engine:
                     cursor.execute("PRAGMA busy_timeout=5000")
                     cursor.close()
 
-            Base.metadata.create_all(engine)
+            migrate(engine)
             _engines[url] = engine
             _factories[url] = sessionmaker(engine, expire_on_commit=False)
         return _engines[url]
+
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["engine"] = engine
+    return config
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Upgrade the database to ``revision``.
+
+    A database made before migrations existed (its tables created directly) is stamped with the first revision, whose
+    tables it already has, and upgraded from there.
+    """
+    lock_path = (
+        Path(tempfile.gettempdir()) / f"zhiban-migrate-{hashlib.sha256(str(engine.url).encode()).hexdigest()[:16]}.lock"
+    )
+    with open(lock_path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            tables = set(inspect(engine).get_table_names())
+            config = alembic_config(engine)
+            if "tickets" in tables and "alembic_version" not in tables:
+                command.stamp(config, "0001")
+            command.upgrade(config, revision)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @contextmanager

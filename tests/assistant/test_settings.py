@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.crypto import generate_key
 from assistant.settings import DEVELOPMENT_SECRET, SettingsError, load_settings
 
 
@@ -30,6 +31,10 @@ def test_defaults_are_loopback_and_sqlite(monkeypatch: pytest.MonkeyPatch) -> No
         # a short secret is refused
         ("ZHIBAN_SECRET_KEY", "short", "ZHIBAN_SECRET_KEY"),
         ("ZHIBAN_LOG_LEVEL", "LOUD", "ZHIBAN_LOG_LEVEL"),
+        # the data key must be 32 bytes of URL-safe base64
+        ("ZHIBAN_DATA_KEY", "not-a-key", "ZHIBAN_DATA_KEY"),
+        ("ZHIBAN_DATA_KEY", "c2hvcnQ=", "ZHIBAN_DATA_KEY"),
+        ("ZHIBAN_DATA_KEY", "密钥" * 22, "ZHIBAN_DATA_KEY"),
     ],
 )
 def test_invalid_value_names_the_variable(
@@ -43,11 +48,19 @@ def test_invalid_value_names_the_variable(
 
 def test_production_refuses_the_development_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ZHIBAN_ENV", "production")
+    monkeypatch.setenv("ZHIBAN_DATA_KEY", generate_key())
     monkeypatch.setenv("ZHIBAN_SECRET_KEY", DEVELOPMENT_SECRET)
     with pytest.raises(SettingsError, match="ZHIBAN_SECRET_KEY"):
         load_settings()
     monkeypatch.setenv("ZHIBAN_SECRET_KEY", "a-real-secret-of-enough-length")
     assert load_settings().env == "production"
+
+
+def test_production_refuses_the_development_data_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZHIBAN_ENV", "production")
+    monkeypatch.setenv("ZHIBAN_SECRET_KEY", "a-real-secret-of-enough-length")
+    with pytest.raises(SettingsError, match="ZHIBAN_DATA_KEY"):
+        load_settings()
 
 
 def test_ports_must_differ(monkeypatch: pytest.MonkeyPatch) -> None:
