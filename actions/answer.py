@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.handoff import hand_over
 from actions.parsing import entity_values, is_follow_up
 from actions.replies import answer_payload, candidate_buttons, deliver, searcher, send, settings
+from assistant.forms.spec import form_for_item
 from knowledge.answer import answer
 from knowledge.models import Bundle
 from knowledge.search import Searcher, SearchResult
@@ -76,6 +77,8 @@ def next_buttons(searcher_: Searcher, code: str, aspect: str, bundle: Bundle | N
     buttons = []
     if aspect == "materials" and getattr(document, "situations", None):
         buttons.append(guide_button(code))
+    if form_for_item(code) is not None:
+        buttons.append({"title": "在这里填表申请", "payload": f'/start_application{{"service_item": "{code}"}}'})
     if bundle is not None:
         codes = [m.code for m in linked]
         position = codes.index(code)
@@ -128,25 +131,6 @@ class ActionAnswer(Action):
             return [*hand_over(dispatcher, tracker, reason="not_found"), SlotSet("failures", 0)]
         dispatcher.utter_message(response="utter_not_found")
         return [SlotSet("failures", failures)]
-
-
-class ActionStartApplication(Action):
-    """Points to where the item can be applied for (its online entry and places)."""
-
-    def name(self) -> str:
-        return "action_start_application"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        searcher_ = searcher()
-        text = question_text(tracker)
-        item, _ = choose_item(searcher_, tracker, text)
-        if item is None:
-            dispatcher.utter_message(response="utter_ask_which_item_to_apply")
-            return []
-        reply = answer(searcher_, text, item=item, aspect="online")
-        return [*deliver(dispatcher, tracker, answer_payload(reply)), SlotSet("current_item", item)]
 
 
 class ActionRepeat(Action):

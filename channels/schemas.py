@@ -36,6 +36,8 @@ class Reply(BaseModel):
     citations: list[Citation] = Field(default_factory=list)
     item_code: str = Field("", description="the service item the reply is about, if any")
     ticket: str = Field("", description="the ticket number when the conversation was handed to a person")
+    title: str = Field("", description="heading of a card, checklist or form summary")
+    receipt_no: str = Field("", description="受理编号 of an application just submitted")
 
 
 class ChatResponse(BaseModel):

@@ -64,7 +64,8 @@ _AFTER_CUE = re.compile(
     r"^.*?(?:(?:我要|我想|要|想|帮我|请)改|说错了|写错了|填错了|输错了|搞错了|弄错了|不对|改成|改为|改一下|改下|更正为?|更改为?|修改为?|应该是|重新填|重填|换成)"
 )
 _LEADING_FILLER = re.compile(r"^[\s，,：:。、]*(?:是|为|成|的|应该是|正确的是|其实是)*[\s，,：:]*")
-_CLAUSE = re.compile(r"[，,；;。\s]+")
+# clauses end at punctuation, and at spaces unless the space is inside a number ("110105 19320415 1238")
+_CLAUSE = re.compile(r"\s*[，,；;。]+\s*|(?<![0-9])\s+|\s+(?![0-9Xx])")
 _AUTO_TYPES = ("id_number", "mobile", "bank_card")
 
 
@@ -120,7 +121,7 @@ def answer_fields(spec: FormSpec, values: Mapping[str, str], current: FormField,
     filled: dict[str, str] = {}
     errors: dict[str, str] = {}
     rest: list[str] = []
-    clauses = [c for c in _CLAUSE.split(text) if c]
+    clauses = _clauses(spec, values, text)
     if len(clauses) > 1:
         for clause in clauses:
             target = _clause_target(spec, {**values, **filled}, current, clause, today)
@@ -140,6 +141,22 @@ def answer_fields(spec: FormSpec, values: Mapping[str, str], current: FormField,
         elif not filled:
             errors[current.key] = result.message
     return Answer(filled, errors)
+
+
+def _clauses(spec: FormSpec, values: Mapping[str, str], text: str) -> list[str]:
+    """The message's clauses; a clause that is only a field's name ("电话") joins the next one ("电话 138 1234 5678")."""
+    words = {word for f in relevant(spec, values) for word in f.words}
+    clauses: list[str] = []
+    pending = ""
+    for clause in (c for c in _CLAUSE.split(text) if c):
+        if clause.rstrip("是为：:") in words:
+            pending += clause
+            continue
+        clauses.append(pending + clause)
+        pending = ""
+    if pending:
+        clauses.append(pending)
+    return clauses
 
 
 def _clause_target(

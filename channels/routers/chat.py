@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 
 from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
 
 from assistant.text import normalize_message
+from assistant.vault import redact
 from channels.deps import RasaDep, SettingsDep
 from channels.errors import AssistantUnavailable, InvalidInput
 from channels.schemas import ChatRequest, ChatResponse, reply_from_rasa
@@ -32,6 +34,8 @@ async def chat(body: ChatRequest, settings: SettingsDep, rasa: RasaDep) -> ChatR
     session_id = body.session_id or issue_session(settings.secret_key)
     conversation = conversation_of(session_id, settings.secret_key)
 
+    # ID, phone and card numbers never reach Rasa's tracker store: they wait, encrypted, in the vault
+    text = await run_in_threadpool(redact, settings, conversation, text)
     messages = await rasa.send(conversation, text, metadata={"elder": body.elder})
     if not messages and not await rasa.actions_ready():
         # Rasa swallows a failed custom action and answers with nothing; tell the person instead of staying silent.

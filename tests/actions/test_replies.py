@@ -106,3 +106,9 @@ def test_last_linked_item_has_no_next_and_other_items_end_the_walk(documents: Se
     last = [m.code for m in bundle.members if m.code][-1]
     assert next_buttons(documents, str(last), "general", bundle)[0]["title"].startswith("回到：")
     assert walked_bundle(documents, "E01", "B01") is None
+
+
+def test_items_with_a_form_offer_to_apply_here(documents: Searcher) -> None:
+    titles = [b["title"] for b in next_buttons(documents, "P24", "general", None)]
+    assert titles == ["在这里填表申请"]
+    assert next_buttons(documents, "P17", "general", None) == []

@@ -147,7 +147,9 @@ def test_understand_controls(text: str, expected: object) -> None:
 
 def test_understand_fills_several_fields_at_once() -> None:
     current = field(SBK, "holder_name")
-    result = understand(SBK, {"reason": "损坏", "applicant": "本人"}, current, f"我叫张三，身份证{ID}，电话13812345678", TODAY)
+    result = understand(
+        SBK, {"reason": "损坏", "applicant": "本人"}, current, f"我叫张三，身份证{ID}，电话13812345678", TODAY
+    )
     assert result == Answer({"holder_name": "张三", "holder_id_number": ID, "holder_phone": "13812345678"}, {})
 
 
@@ -161,3 +163,11 @@ def test_understand_reports_what_is_wrong() -> None:
 def test_choice_answers_in_other_words() -> None:
     result = understand(SBK, {}, field(SBK, "reason"), "卡被人偷了", TODAY)
     assert result == Answer({"reason": "丢失或被盗"}, {})
+
+
+def test_a_number_typed_with_spaces_stays_one_answer() -> None:
+    spaced = f"{ID[:6]} {ID[6:14]} {ID[14:]}"
+    result = understand(SBK, FORM_VALUES, field(SBK, "holder_id_number"), spaced, TODAY)
+    assert result == Answer({"holder_id_number": ID}, {})
+    both = understand(SBK, FORM_VALUES, field(SBK, "holder_id_number"), f"{ID} 电话 138 1234 5678", TODAY)
+    assert both == Answer({"holder_id_number": ID, "holder_phone": "13812345678"}, {})

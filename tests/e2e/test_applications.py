@@ -1,0 +1,129 @@
+"""Applying by conversation through the real gateway, Rasa server and action server: fill, explain, several fields at once,
+skip, correct, check materials, confirm, submit; pause and resume; cancel; invalid answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from assistant import applications as apps
+from assistant.settings import Settings
+from nlu.extract import id_check_digit
+from tests.e2e.conversation import Conversation
+from tests.e2e.stack import Stack
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+ID = "11010519491231002X"
+PHONE = "13812345678"
+
+
+def texts(replies: list[dict[str, Any]]) -> str:
+    return "\n".join(r["text"] for r in replies)
+
+
+def buttons(replies: list[dict[str, Any]]) -> list[str]:
+    return [b["title"] for r in replies for b in r["buttons"]]
+
+
+def stack_settings(stack: Stack) -> Settings:
+    return Settings(env="test", data_dir=stack.env_path("ZHIBAN_DATA_DIR"))
+
+
+def id_born(date: str) -> str:
+    """A well-formed ID number of someone born on ``date`` (YYYYMMDD)."""
+    body = f"110105{date}123"
+    return body + id_check_digit(body)
+
+
+def test_social_security_card_application_end_to_end(stack: Stack) -> None:
+    person = Conversation(stack)
+    opened = person.say("我要申请补办社保卡")
+    assert "社会保障卡补领换领申请" in texts(opened), opened
+    assert "丢失或被盗" in buttons(opened)
+
+    asked = person.say("卡被人偷了")
+    assert "本人" in buttons(asked)
+    explained = person.say("这个是什么意思")
+    assert "例如" in texts(explained)
+    person.say("我自己办")
+
+    several = person.say(f"我叫张三，身份证{ID}，电话{PHONE}")
+    assert "已同时记下" in texts(several), several
+    assert ID not in texts(several) and PHONE not in texts(several)
+    person.say("寄到家里")
+    after_address = person.say("东城区和平路18号3栋201室")
+    assert "跳过" in buttons(after_address), after_address
+    materials = person.say("跳过")
+    assert "都有了" in buttons(materials), materials
+    summary = person.say("都有了")
+    form_summary = next(r for r in summary if r["type"] == "form_summary")
+    assert "110***********002X" in form_summary["text"] and ID not in form_summary["text"]
+    assert "确认提交" in buttons(summary)
+
+    corrected = person.say("电话刚才说错了，是13912345678")
+    assert "139****5678" in texts(corrected), corrected
+    submitted = person.say("确认提交")
+    card = next(r for r in submitted if r["type"] == "card")
+    assert card["receipt_no"].startswith("SBK-"), card
+    assert card["receipt_no"] in card["text"] and "已提交" in card["text"]
+
+    person.say("确认提交")  # a second press after submitting creates nothing new
+    mine = apps.for_user(stack_settings(stack), person.conversation_id)
+    assert [r.receipt_no for r in mine] == [card["receipt_no"]]
+    answers = apps.answers_of(stack_settings(stack), card["receipt_no"])
+    assert answers["holder_phone"] == "13912345678" and answers["holder_id_number"] == ID
+
+
+def test_pause_and_resume_an_elderly_allowance_application(stack: Stack) -> None:
+    person = Conversation(stack)
+    about = person.say("我想申请高龄津贴")  # read as a question: the answer offers the form
+    person.click(about, "在这里填表申请")
+    person.say("王秀英")
+    too_young = person.say(f"身份证是{id_born('19490307')}")
+    assert "80周岁" in texts(too_young), too_young
+    paused = person.say("先保存，我去找一下老人的身份证")
+    assert "草稿" in texts(paused), paused
+
+    hello = person.say("你好")  # coming back: the unfinished application is offered
+    back = person.click(hello, "接着填写")
+    assert "接着填" in buttons(back), back
+    resumed = person.say("接着填")
+    assert "身份证" in texts(resumed), resumed  # the name is kept; the ID question is next
+    accepted = person.say(id_born("19380715"))
+    assert "80周岁" not in texts(accepted) and "手机号" in texts(accepted), accepted
+
+
+def test_cancel_discards_the_draft(stack: Stack) -> None:
+    person = Conversation(stack)
+    person.say("我要申请公积金租房提取")
+    person.say("李四")
+    cancelled = person.say("取消申请")
+    assert "已取消" in texts(cancelled), cancelled
+    assert apps.load_draft(stack_settings(stack), person.conversation_id) is None
+    again = person.say("我要申请公积金租房提取")
+    assert "接着填" not in buttons(again)
+
+
+def test_raw_personal_numbers_are_nowhere_but_encrypted(stack: Stack) -> None:
+    bank_id = id_born("19320415")
+    phone = "15900001111"
+    person = Conversation(stack)
+    person.say("我要申请高龄津贴")
+    person.say("赵桂兰")
+    person.say(f"{bank_id[:6]} {bank_id[6:14]} {bank_id[14:]}")  # typed with spaces
+    person.say(f"电话{phone}")
+    person.say("我要改电话")
+    person.say(phone)
+    data_dir = stack.env_path("ZHIBAN_DATA_DIR")
+    stored = b"".join(p.read_bytes() for p in data_dir.rglob("*") if p.is_file() and ".db" in p.name)
+    logs = "\n".join(stack.lines).encode()
+    run_files = b"".join(p.read_bytes() for p in (data_dir / "run").rglob("*") if p.is_file())
+    for raw in (bank_id, phone, bank_id[6:14] + bank_id[14:]):
+        assert raw.encode() not in stored, raw
+        assert raw.encode() not in logs, raw
+        assert raw.encode() not in run_files, raw
+    # the application itself has them (decrypted with the key)
+    draft = apps.load_draft(stack_settings(stack), person.conversation_id)
+    assert draft is not None and draft[1]["values"]["elder_id_number"] == bank_id
