@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.parsing import summarize, user_messages
 from actions.replies import settings
 from assistant.store import Ticket, add_ticket
+from assistant.vault import restore
 from knowledge.service import get_searcher
 
 
@@ -26,7 +27,7 @@ def open_ticket(tracker: Tracker, kind: str, reason: str) -> Ticket:
     item = tracker.get_slot("current_item") or tracker.get_slot("guide_item")
     item_code = item if isinstance(item, str) else ""
     name = _item_name(item_code)
-    questions = user_messages(tracker.events)
+    questions = user_messages(tracker.events, reveal=lambda text: restore(settings(), tracker.sender_id, text))
     situation = tracker.get_slot("situation")
     facts = dict(situation) if isinstance(situation, dict) else {}
     return add_ticket(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from knowledge.aspects import without_cues
@@ -44,10 +44,11 @@ def mask_pii(text: str) -> str:
     return _PHONE.sub(lambda m: f"{m.group(1)}****{m.group(2)}", text)
 
 
-def user_messages(events: Iterable[Mapping[str, Any]], limit: int = 5) -> list[str]:
-    """The person's last ``limit`` messages (masked), oldest first; button payloads are left out."""
+def user_messages(events: Iterable[Mapping[str, Any]], limit: int = 5, reveal: Callable[[str], str] = str) -> list[str]:
+    """The person's last ``limit`` messages, oldest first, button payloads left out; ``reveal`` puts vaulted numbers back
+    before everything personal is masked (so the agent sees 110***********002X, not a placeholder)."""
     texts = [
-        mask_pii(str(event.get("text") or ""))
+        mask_pii(reveal(str(event.get("text") or "")))
         for event in events
         if event.get("event") == "user" and event.get("text") and not str(event.get("text")).startswith("/")
     ]

@@ -54,8 +54,11 @@ def answer_payload(reply: Answer, kind: str = "answer") -> dict[str, Any]:
 def send(
     dispatcher: CollectingDispatcher, payload: dict[str, Any], buttons: list[dict[str, str]] | None = None
 ) -> None:
-    """Send a structured message (the gateway renders ``type``, ``text``, ``items``, ``citations`` and buttons)."""
-    dispatcher.utter_message(json_message=payload, buttons=buttons or [])
+    """Send a structured message (the gateway renders ``type``, ``text``, ``items``, ``citations`` and ``buttons``).
+
+    The buttons travel inside the message: Rasa's REST channel drops a custom message's own buttons.
+    """
+    dispatcher.utter_message(json_message={**payload, "buttons": buttons or []})
 
 
 def candidate_buttons(candidates: list[tuple[str, str]], intent: str = "ask_service") -> list[dict[str, str]]:

@@ -71,7 +71,7 @@ def test_deliver_in_elder_mode_queues_the_rest_with_continue_buttons() -> None:
     dispatcher = CollectingDispatcher()
     own = [{"title": "按我的情况生成材料清单", "payload": "/guide_me"}]
     events = deliver(dispatcher, tracker(elder=True), payload(7), own)
-    assert dispatcher.messages[0]["buttons"] == [CONTINUE_BUTTON]
+    assert dispatcher.messages[0]["custom"]["buttons"] == [CONTINUE_BUTTON]
     last_answer, pending = events[0]["value"], events[1]["value"]
     assert last_answer["payload"]["items"] == ["材料1。原件", "材料2。原件", "材料3。原件"]
     assert [p["buttons"] for p in pending] == [[CONTINUE_BUTTON], own]

@@ -39,7 +39,17 @@ def assert_chinese_error(response: httpx.Response, status: int, code: str) -> st
 def test_first_message_gets_a_signed_session_that_is_kept(client: TestClient, fake_rasa: FakeRasa) -> None:
     first = client.post("/api/v1/chat", json={"text": "你好"}).json()
     assert first["replies"] == [
-        {"type": "text", "text": "您好", "buttons": [], "items": [], "citations": [], "item_code": "", "ticket": ""}
+        {
+            "type": "text",
+            "text": "您好",
+            "buttons": [],
+            "items": [],
+            "citations": [],
+            "item_code": "",
+            "ticket": "",
+            "title": "",
+            "receipt_no": "",
+        }
     ]
     session_id = first["session_id"]
     second = client.post("/api/v1/chat", json={"text": "在吗", "session_id": session_id}).json()
