@@ -41,6 +41,7 @@ from assistant.forms.spec import (
 )
 from assistant.forms.understand import Answer, Correct, Explain, Pause, Skip, explanation, progress, understand
 from assistant.forms.validators import Valid
+from assistant.printable import summary_path
 from assistant.vault import restore
 from knowledge.answer import answer, material_lines
 from knowledge.models import Bundle, ServiceItem
@@ -468,6 +469,13 @@ class ValidateApplicationForm(FormValidationAction):
                 "items": [],
                 "item_code": spec.item,
                 "receipt_no": receipt.receipt_no,
+                "links": [
+                    {"title": "打印申请摘要", "url": summary_path(settings().secret_key, receipt.receipt_no)},
+                    {
+                        "title": "下载PDF",
+                        "url": summary_path(settings().secret_key, receipt.receipt_no) + "&format=pdf",
+                    },
+                ],
             },
         )
         return "submitted"

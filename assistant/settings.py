@@ -45,6 +45,10 @@ class Settings(BaseSettings):
         DEVELOPMENT_DATA_KEY,
         description="Encrypts personal data at rest (Fernet: 32 bytes, URL-safe base64; `zhiban keygen` makes one).",
     )
+    staff_token: str = Field(
+        "",
+        description="Bearer token of the staff API (application status changes); empty disables the staff API.",
+    )
     host: str = Field("127.0.0.1", description="Interface the gateway listens on.")
     gateway_port: int = Field(8000, ge=1, le=65535, description="Port of the public gateway.")
     rasa_port: int = Field(5005, ge=1, le=65535, description="Port of the Rasa server (loopback only).")
@@ -101,6 +105,13 @@ class Settings(BaseSettings):
     def _sqlalchemy_url(cls, value: str) -> str:
         if value and "://" not in value:
             raise ValueError("应为 SQLAlchemy URL, 例如 sqlite:///var/zhiban.db 或 postgresql://user:pw@host/db")
+        return value
+
+    @field_validator("staff_token")
+    @classmethod
+    def _staff_token(cls, value: str) -> str:
+        if value and len(value) < 16:
+            raise ValueError("must be at least 16 characters (or empty to turn the staff API off)")
         return value
 
     @field_validator("data_key")

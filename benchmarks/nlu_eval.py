@@ -42,7 +42,7 @@ def predict(settings: Settings, model: Path, examples: Sequence[Example]) -> lis
         source.write_text("".join(json.dumps({"text": e.text}, ensure_ascii=False) + "\n" for e in examples), "utf-8")
         subprocess.run(
             [str(settings.rasa_python), str(ROOT / "benchmarks" / "nlu_predict.py"), str(model), str(source), str(target)],
-            cwd=ROOT, env=rasa_env(settings), check=True, capture_output=True,
+            cwd=ROOT, env={**rasa_env(settings), "PYTHONPATH": str(ROOT)}, check=True, capture_output=True,
         )  # fmt: skip
         rows = [json.loads(line) for line in target.read_text("utf-8").splitlines()]
     return [

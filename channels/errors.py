@@ -31,9 +31,15 @@ class GatewayError(Exception):
     code = "internal_error"
     default_message = "系统暂时出现问题，请稍后再试，或拨打12345热线。"
 
-    def __init__(self, message: str | None = None, *, context: str = "") -> None:
+    def __init__(
+        self, message: str | None = None, *, context: str = "", status_code: int | None = None, code: str | None = None
+    ) -> None:
         self.message = message or self.default_message
         self.context = context  # for the log, never shown to users
+        if status_code is not None:
+            self.status_code = status_code
+        if code is not None:
+            self.code = code
         super().__init__(f"{self.code}: {context or self.message}")
 
 
@@ -53,6 +59,24 @@ class InvalidInput(GatewayError):
     status_code = 422
     code = "invalid_request"
     default_message = "请求内容不正确。"
+
+
+class Unauthorized(GatewayError):
+    status_code = 401
+    code = "unauthorized"
+    default_message = "请先登录。"
+
+
+class Forbidden(GatewayError):
+    status_code = 403
+    code = "forbidden"
+    default_message = "没有权限进行这个操作。"
+
+
+class NotFound(GatewayError):
+    status_code = 404
+    code = "not_found"
+    default_message = "没有找到。"
 
 
 #: Chinese messages for the statuses FastAPI and Starlette raise themselves.

@@ -19,7 +19,7 @@ from fastapi_offline import FastAPIOffline
 from assistant.settings import Settings, get_settings
 from channels.errors import error_body, install_error_handlers
 from channels.rasa_client import RasaClient
-from channels.routers import chat, health, knowledge, web
+from channels.routers import applications, chat, health, knowledge, web
 from knowledge.service import get_searcher
 
 #: Largest request body accepted; a chat message of 2,000 characters is about 6 KB of JSON.
@@ -73,6 +73,7 @@ def create_app(settings: Settings | None = None, *, rasa_transport: httpx.AsyncB
 
     install_error_handlers(app)
     app.include_router(chat.router)
+    app.include_router(applications.router)
     app.include_router(health.router)
     app.include_router(knowledge.router)
     app.include_router(web.router)

@@ -28,6 +28,11 @@ class Citation(BaseModel):
     section: str = ""
 
 
+class Link(BaseModel):
+    title: str
+    url: str
+
+
 class Reply(BaseModel):
     type: str = Field("text", description="text, buttons, answer, checklist, handoff, card, form_summary …")
     text: str = ""
@@ -38,6 +43,7 @@ class Reply(BaseModel):
     ticket: str = Field("", description="the ticket number when the conversation was handed to a person")
     title: str = Field("", description="heading of a card, checklist or form summary")
     receipt_no: str = Field("", description="受理编号 of an application just submitted")
+    links: list[Link] = Field(default_factory=list, description="downloads, e.g. the printable application summary")
 
 
 class ChatResponse(BaseModel):

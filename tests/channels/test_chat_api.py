@@ -49,6 +49,7 @@ def test_first_message_gets_a_signed_session_that_is_kept(client: TestClient, fa
             "ticket": "",
             "title": "",
             "receipt_no": "",
+            "links": [],
         }
     ]
     session_id = first["session_id"]

@@ -69,6 +69,9 @@ def test_social_security_card_application_end_to_end(stack: Stack) -> None:
     assert card["receipt_no"].startswith("SBK-"), card
     assert card["receipt_no"] in card["text"] and "已提交" in card["text"]
 
+    own = person.say("查一下我的申请进度")  # in the same conversation: no proof needed
+    assert any(card["receipt_no"] in r["text"] and "已提交" in r["text"] for r in own), own
+
     person.say("确认提交")  # a second press after submitting creates nothing new
     mine = apps.for_user(stack_settings(stack), person.conversation_id)
     assert [r.receipt_no for r in mine] == [card["receipt_no"]]
@@ -127,3 +130,40 @@ def test_raw_personal_numbers_are_nowhere_but_encrypted(stack: Stack) -> None:
     # the application itself has them (decrypted with the key)
     draft = apps.load_draft(stack_settings(stack), person.conversation_id)
     assert draft is not None and draft[1]["values"]["elder_id_number"] == bank_id
+
+
+def test_progress_by_receipt_number_only_for_the_applicant(stack: Stack) -> None:
+    settings = stack_settings(stack)
+    receipt, _ = apps.submit(
+        settings,
+        form_code="social_security_card",
+        item_code="P02",
+        title="社会保障卡补领换领申请",
+        receipt_prefix="SBK",
+        user_key="someone-else",
+        idempotency_key="e2e-progress",
+        answers={"holder_id_number": ID},
+        summary=["持卡人姓名：张*"],
+        proofs=[ID[-4:], PHONE[-4:]],
+    )
+    apps.move(settings, receipt.receipt_no, "accepted")
+    apps.move(settings, receipt.receipt_no, "reviewing")
+    apps.move(settings, receipt.receipt_no, "correction", note="照片不清晰，请重新上传")
+
+    stranger = Conversation(stack)
+    asked = stranger.say(f"帮我查一下{receipt.receipt_no}办到哪了")
+    assert "后四位" in texts(asked), asked
+    wrong = stranger.say("1234")
+    assert "核对不上" in texts(wrong) and "需补正" not in texts(wrong)
+    right = stranger.say("身份证后四位是002x")
+    card = next(r for r in right if r["type"] == "card")
+    assert "需补正" in card["text"] and "照片不清晰" in card["text"] and "下一步" in card["text"]
+
+    prober = Conversation(stack)
+    prober.say(f"{receipt.receipt_no}的进度")
+    for guess in ("0000", "1111", "2222"):
+        reply = prober.say(guess)
+    assert "窗口" in texts(reply) and "需补正" not in texts(reply)
+
+    nobody = Conversation(stack)
+    assert "受理编号" in texts(nobody.say("我的申请到哪一步了"))

@@ -1,0 +1,121 @@
+"""The applicant's printable summary and the staff API of applications."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from assistant import applications as apps
+from assistant.printable import summary_path
+from assistant.settings import Settings
+from channels.main import create_app
+from tests.channels.fake_rasa import FakeRasa
+
+STAFF = "staff-token-of-enough-length"
+ID = "11010519491231002X"
+
+
+@pytest.fixture
+def staff_settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"staff_token": STAFF})
+
+
+@pytest.fixture
+def client(staff_settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(staff_settings, rasa_transport=FakeRasa().transport())) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def receipt(staff_settings: Settings) -> apps.Receipt:
+    created, _ = apps.submit(
+        staff_settings,
+        form_code="social_security_card",
+        item_code="P02",
+        title="社会保障卡补领换领申请",
+        receipt_prefix="SBK",
+        user_key="u",
+        idempotency_key="k",
+        answers={"holder_id_number": ID},
+        summary=["持卡人姓名：张三", "身份证号：110***********002X"],
+        proofs=[ID[-4:]],
+    )
+    return created
+
+
+def staff(token: str = STAFF) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_staff_moves_an_application_through_its_lifecycle(client: TestClient, receipt: apps.Receipt) -> None:
+    url = f"/api/v1/staff/applications/{receipt.receipt_no}"
+    for status in ("accepted", "reviewing", "correction"):
+        response = client.post(f"{url}/status", json={"status": status, "note": "补交照片"}, headers=staff())
+        assert response.status_code == 200, response.text
+    body = client.get(url, headers=staff()).json()
+    assert body["status"] == "correction" and body["status_label"] == "需补正"
+    assert [h["label"] for h in body["history"]] == ["已提交", "已受理", "审核中", "需补正"]
+    assert ID not in str(body)
+
+
+@pytest.mark.parametrize(
+    ("payload", "status", "code"),
+    [
+        ({"status": "completed"}, 409, "invalid_transition"),  # 已提交 cannot jump to 已办结
+        ({"status": "archived"}, 422, "invalid_request"),
+        ({"note": "x"}, 422, "invalid_request"),
+    ],
+)
+def test_staff_move_refusals(
+    client: TestClient, receipt: apps.Receipt, payload: dict[str, str], status: int, code: str
+) -> None:
+    response = client.post(f"/api/v1/staff/applications/{receipt.receipt_no}/status", json=payload, headers=staff())
+    assert response.status_code == status and response.json()["error"]["code"] == code
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in response.json()["error"]["message"])
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [({}, 401), (staff("wrong-token-of-enough-length"), 403), ({"Authorization": "Basic abc"}, 401)],
+)
+def test_staff_routes_refuse_anonymous_and_wrong_tokens(
+    client: TestClient, receipt: apps.Receipt, headers: dict[str, str], status: int
+) -> None:
+    url = f"/api/v1/staff/applications/{receipt.receipt_no}"
+    assert client.get(url, headers=headers).status_code == status
+    assert client.post(f"{url}/status", json={"status": "accepted"}, headers=headers).status_code == status
+
+
+def test_refused_requests_change_nothing(client: TestClient, staff_settings: Settings, receipt: apps.Receipt) -> None:
+    client.post(f"/api/v1/staff/applications/{receipt.receipt_no}/status", json={"status": "accepted"})
+    found = apps.find(staff_settings, receipt.receipt_no)
+    assert found is not None and found.status == "submitted"
+
+
+def test_staff_api_is_off_without_a_token(settings: Settings, receipt: apps.Receipt) -> None:
+    with TestClient(create_app(settings, rasa_transport=FakeRasa().transport())) as plain:
+        response = plain.get(f"/api/v1/staff/applications/{receipt.receipt_no}", headers=staff())
+    assert response.status_code == 403 and "ZHIBAN_STAFF_TOKEN" in response.json()["error"]["message"]
+
+
+def test_unknown_application_is_404(client: TestClient) -> None:
+    response = client.get("/api/v1/staff/applications/SBK-20990101-000001", headers=staff())
+    assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+
+
+def test_printable_summary_needs_the_signed_link(
+    client: TestClient, staff_settings: Settings, receipt: apps.Receipt
+) -> None:
+    path = summary_path(staff_settings.secret_key, receipt.receipt_no)
+    page = client.get(path)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert receipt.receipt_no in page.text and "110***********002X" in page.text and ID not in page.text
+    pdf = client.get(path + "&format=pdf")
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF") and b"STSong-Light" in pdf.content
+    forged = client.get(f"/api/v1/applications/{receipt.receipt_no}/summary?token={'0' * 32}")
+    assert forged.status_code == 403
+    other = client.get(path.replace(receipt.receipt_no, "SBK-20990101-000001"))
+    assert other.status_code == 403  # a link is bound to its own receipt number
