@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from assistant import applications as apps
+from assistant.forms.spec import load_forms
 from assistant.settings import Settings
 from nlu.extract import id_check_digit
 from tests.e2e.conversation import Conversation
@@ -57,7 +58,8 @@ def test_social_security_card_application_end_to_end(stack: Stack) -> None:
     assert "跳过" in buttons(after_address), after_address
     materials = person.say("跳过")
     assert "都有了" in buttons(materials), materials
-    summary = person.say("都有了")
+    summary = person.say("缺第1项")  # every missing material is told at once, then the summary
+    assert "还缺" in texts(summary) and "居民身份证" in texts(summary), summary
     form_summary = next(r for r in summary if r["type"] == "form_summary")
     assert "110***********002X" in form_summary["text"] and ID not in form_summary["text"]
     assert "确认提交" in buttons(summary)
@@ -78,11 +80,21 @@ def test_social_security_card_application_end_to_end(stack: Stack) -> None:
     answers = apps.answers_of(stack_settings(stack), card["receipt_no"])
     assert answers["holder_phone"] == "13912345678" and answers["holder_id_number"] == ID
 
+    # the next application offers the details given before (材料复用), masked, and uses them only after a yes
+    offer = person.say('/start_application{"service_item": "P11"}')
+    assert "用这些信息" in buttons(offer) and "110***********002X" in texts(offer) and ID not in texts(offer), offer
+    reused = person.say("用")
+    assert "租赁" in texts(reused) or "备案" in texts(reused), (
+        reused
+    )  # name, ID and phone are filled: the 情形 come next
+
 
 def test_pause_and_resume_an_elderly_allowance_application(stack: Stack) -> None:
     person = Conversation(stack)
-    about = person.say("我想申请高龄津贴")  # read as a question: the answer offers the form
-    person.click(about, "在这里填表申请")
+    opened = person.say("我想申请高龄津贴")
+    if "在这里填表申请" in buttons(opened):  # read as a question, the answer offers the form
+        opened = person.click(opened, "在这里填表申请")
+    assert "老人叫什么名字" in texts(opened), opened
     person.say("王秀英")
     too_young = person.say(f"身份证是{id_born('19490307')}")
     assert "80周岁" in texts(too_young), too_young
@@ -167,3 +179,31 @@ def test_progress_by_receipt_number_only_for_the_applicant(stack: Stack) -> None
 
     nobody = Conversation(stack)
     assert "受理编号" in texts(nobody.say("我的申请到哪一步了"))
+
+
+@pytest.mark.parametrize("form_code", sorted(load_forms()))
+def test_every_form_happy_path_with_its_own_examples(stack: Stack, form_code: str) -> None:
+    """Fill each declared form by answering every question it asks with the field's own example, then submit."""
+    spec = load_forms()[form_code]
+    person = Conversation(stack)
+    replies = person.say(f'/start_application{{"service_item": "{spec.item}"}}')
+    asked: list[str] = []
+    for _ in range(40):
+        text = texts(replies)
+        if "都有了" in buttons(replies):
+            replies = person.say("都有了")
+            continue
+        if "确认提交" in buttons(replies):
+            summary = next(r for r in replies if r["type"] == "form_summary")
+            assert len(summary["items"]) >= len(asked) - 1
+            replies = person.say("确认提交")
+            break
+        field = next((f for f in spec.fields if f.ask in text), None)
+        assert field is not None, replies
+        asked.append(field.key)
+        replies = person.say(field.example)
+    card = next(r for r in replies if r["type"] == "card")
+    assert card["receipt_no"].startswith(f"{spec.receipt_prefix}-"), replies
+    assert {"打印申请摘要", "下载PDF"} <= {link["title"] for link in card["links"]}
+    required = [f.key for f in spec.fields if f.required and not f.when]
+    assert set(required) <= set(asked)
