@@ -219,7 +219,8 @@ def find_dates(text: str, today: dt.date) -> list[Entity]:
 
 
 # --- everything ------------------------------------------------------------------------------------------------
-_PHONE = re.compile(r"(?<!\d)(1[3-9]\d{9})(?!\d)")
+# a mobile number, written plain, with spaces or dashes in its 3-4-4 groups, or with +86 / 0086 in front
+_PHONE = re.compile(r"(?<![\d+])(?:(?:\+|00)86[\s-]?)?(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{4})(?![\d])")
 _RECEIPT = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{2,4})-(\d{8})-(\d{6})(?!\d)")
 _DISTRICT = re.compile(r"东城区|西城区|新区|东城|西城")
 _DISTRICT_NAMES = {"东城": "东城区", "西城": "西城区"}
@@ -236,7 +237,7 @@ def extract(text: str, matcher: NameMatcher | None = None, today: dt.date | None
             numbers.append(match.span())
     for match in _PHONE.finditer(text):
         if not any(s <= match.start() < e for s, e in numbers):
-            entities.append(Entity("phone", match.group(1), match.start(), match.end()))
+            entities.append(Entity("phone", "".join(match.groups()), match.start(), match.end()))
             numbers.append(match.span())
     for match in _RECEIPT.finditer(text):
         entities.append(Entity("receipt_no", match.group().upper(), match.start(), match.end()))

@@ -47,6 +47,11 @@ def test_id_numbers(text: str, expected: list[tuple[str, str]]) -> None:
         ("电话是 19900001111 谢谢", [("phone", "19900001111")]),
         ("12812345678", []),  # no such mobile prefix
         ("138123456789", []),  # 12 digits
+        ("手机 138-1234-5678", [("phone", "13812345678")]),
+        ("电话138 1234 5678", [("phone", "13812345678")]),
+        ("+8613812345678", [("phone", "13812345678")]),
+        ("0086 138 1234 5678", [("phone", "13812345678")]),
+        ("订单号2138123456789", []),  # inside a longer number
     ],
 )
 def test_phones(text: str, expected: list[tuple[str, str]]) -> None:
