@@ -129,6 +129,13 @@ def wants_to_cancel(spec: FormSpec, state: dict[str, Any], text: str) -> bool:
     return not (state.get("stage") == "fields" and current is not None and current.type == "text" and len(text) > 8)
 
 
+def pause(spec: FormSpec, state: dict[str, Any], dispatcher: CollectingDispatcher, tracker: Tracker) -> str:
+    """Keep the draft for later ("先保存") and end the form for now."""
+    save_draft(tracker, state)
+    dispatcher.utter_message(response="utter_application_paused", form_title=spec.title)
+    return "paused"
+
+
 def correct(spec: FormSpec, state: dict[str, Any], correction: Correct, dispatcher: CollectingDispatcher) -> None:
     """Apply "电话说错了，是…": the new value if it is valid, else ask that field next."""
     target = spec.field(correction.key)
@@ -362,9 +369,7 @@ class ValidateApplicationForm(FormValidationAction):
             return self._after_answer(spec, state, dispatcher, tracker)
         understood = understand(spec, values, current, text, today())
         if isinstance(understood, Pause):
-            save_draft(tracker, state)
-            dispatcher.utter_message(response="utter_application_paused", form_title=spec.title)
-            return "paused"
+            return pause(spec, state, dispatcher, tracker)
         if isinstance(understood, Explain):
             dispatcher.utter_message(text=explanation(current))
             return "filling"
@@ -432,9 +437,7 @@ class ValidateApplicationForm(FormValidationAction):
             correct(spec, state, understood, dispatcher)
             return self._after_answer(spec, state, dispatcher, tracker)
         if isinstance(understood, Pause):
-            save_draft(tracker, state)
-            dispatcher.utter_message(response="utter_application_paused", form_title=spec.title)
-            return "paused"
+            return pause(spec, state, dispatcher, tracker)
         if re.search(r"修改|改", text):
             dispatcher.utter_message(text="要改哪一项？请说出名称，例如“改电话”。")
             return "filling"
