@@ -31,17 +31,19 @@ def test_every_story_is_predicted_right(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "var", models_dir_override=PROJECT_ROOT / "var" / "models")
     model = ensure_model(settings)
     count = 0
+    stories_dir = tmp_path / "stories"  # apart from var/: rasa reads every file below --stories
+    stories_dir.mkdir()
     for path in sorted(STORIES.glob("*.yml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         stories = [intents_only(story) for story in data["stories"]]
         count += len(stories)
-        (tmp_path / path.name).write_text(
+        (stories_dir / path.name).write_text(
             yaml.safe_dump({"version": "3.1", "stories": stories}, allow_unicode=True, sort_keys=False),
             encoding="utf-8",
         )
     assert count >= 60
     result = subprocess.run(
-        [str(settings.rasa_python), "-m", "rasa", "test", "core", "--stories", str(tmp_path), "--model", str(model),
+        [str(settings.rasa_python), "-m", "rasa", "test", "core", "--stories", str(stories_dir), "--model", str(model),
          "--out", str(tmp_path / "results"), "--fail-on-prediction-errors", "--no-plot"],
         cwd=PROJECT_ROOT, env=rasa_env(settings), capture_output=True, text=True, check=False,
     )  # fmt: skip
