@@ -12,7 +12,7 @@ PY311 ?= python3.11
 PY310 ?= $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python3.10 /usr/local/bin/python3.10 /usr/bin/python3.10; do \
 	  command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null && { echo $$p; break; }; done)
 
-.PHONY: help setup run test lint format typecheck validate test-nlu test-app train doctor lock clean bench-startup \
+.PHONY: help setup run test lint format typecheck validate test-nlu test-app system-deps train doctor lock clean bench-startup \
 	kb-build kb-eval bench-kb bench-kb-scale calibrate nlu-eval nlu-cv test-stories bench-turns
 
 help: ## List the targets
@@ -59,7 +59,11 @@ validate: setup ## Validate the Rasa domain and training data (responses used on
 test-nlu: setup ## Tests of the custom NLU components, in the Rasa environment
 	$(RASA_PY) -m pytest -q -p no:cacheprovider -o addopts="" nlu/tests
 
-test-app: setup ## All application tests, including the slow end-to-end ones
+system-deps: ## Debian packages the tests use (PostgreSQL server for the store tests); installs only what is missing
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then echo "PostgreSQL: installed"; \
+	else apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql; fi
+
+test-app: setup system-deps ## All application tests, including the slow end-to-end ones
 	$(PY) -m pytest
 
 test: lint typecheck validate test-nlu test-app ## Everything CI runs: lint, types, data validation, all tests

@@ -3,17 +3,52 @@ encryption at rest and migrations."""
 
 from __future__ import annotations
 
-import sqlite3
+import itertools
+import subprocess
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
 
 from assistant import applications as apps
 from assistant.crypto import DataCipher, DataKeyError, generate_key
 from assistant.settings import Settings
-from assistant.store import Base, migrate
+from assistant.store import Base, engine_for, migrate
+from tests.utils.postgres import running_postgres
+
+_databases = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    with running_postgres() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, settings: Settings) -> Settings:
+    """The settings of an empty application store: a SQLite file, or a new database on a real PostgreSQL server."""
+    if request.param == "sqlite":
+        return settings
+    server: str = request.getfixturevalue("postgres_server")
+    name = f"t{next(_databases)}"
+    port = server.rsplit(":", 1)[1].split("/")[0]
+    subprocess.run(["psql", "-h", "127.0.0.1", "-p", port, "-U", "postgres", "-c", f"CREATE DATABASE {name}"], check=True,
+                   capture_output=True)  # fmt: skip
+    return settings.model_copy(update={"database_url": server.rsplit("/", 1)[0] + f"/{name}"})
+
+
+def stored_text(settings: Settings) -> str:
+    """Every row of every table, as text (what someone reading the database would see)."""
+    engine = engine_for(settings.app_database_url)
+    with engine.connect() as connection:
+        return "\n".join(
+            str(tuple(row)) for table in inspect(engine).get_table_names()
+            for row in connection.execute(text(f'SELECT * FROM "{table}"'))
+        )  # fmt: skip
+
 
 ID = "11010519491231002X"
 PHONE = "13812345678"
@@ -34,30 +69,30 @@ def submit(settings: Settings, key: str = "draft-1", user: str = "user-a") -> tu
     )
 
 
-def test_submit_gives_a_receipt_number_and_history(settings: Settings) -> None:
-    receipt, created = submit(settings)
+def test_submit_gives_a_receipt_number_and_history(store: Settings) -> None:
+    receipt, created = submit(store)
     assert created
     assert receipt.receipt_no.startswith("SBK-") and receipt.receipt_no.endswith("-000001")
     assert receipt.status == "submitted" and receipt.status_info.label == "已提交"
     assert [h[0] for h in receipt.history] == ["submitted"]
-    assert apps.answers_of(settings, receipt.receipt_no)["holder_id_number"] == ID
+    assert apps.answers_of(store, receipt.receipt_no)["holder_id_number"] == ID
 
 
-def test_a_repeated_submit_returns_the_same_application(settings: Settings) -> None:
-    first, _ = submit(settings)
-    again, created = submit(settings)
+def test_a_repeated_submit_returns_the_same_application(store: Settings) -> None:
+    first, _ = submit(store)
+    again, created = submit(store)
     assert not created and again.receipt_no == first.receipt_no
-    assert submit(settings, key="draft-2")[0].receipt_no != first.receipt_no
+    assert submit(store, key="draft-2")[0].receipt_no != first.receipt_no
 
 
-def test_concurrent_double_submit_creates_one_application(settings: Settings) -> None:
-    submit(settings, key="warm-up")  # schema in place before the race
+def test_concurrent_double_submit_creates_one_application(store: Settings) -> None:
+    submit(store, key="warm-up")  # schema in place before the race
     results: list[apps.Receipt] = []
     barrier = threading.Barrier(4)
 
     def worker() -> None:
         barrier.wait()
-        results.append(submit(settings, key="raced")[0])
+        results.append(submit(store, key="raced")[0])
 
     threads = [threading.Thread(target=worker) for _ in range(4)]
     for thread in threads:
@@ -65,28 +100,29 @@ def test_concurrent_double_submit_creates_one_application(settings: Settings) ->
     for thread in threads:
         thread.join()
     assert len({r.receipt_no for r in results}) == 1
-    with sqlite3.connect(settings.data_dir / "zhiban.db") as db:
-        assert db.execute("select count(*) from applications where idempotency_key='raced'").fetchone() == (1,)
+    with engine_for(store.app_database_url).connect() as connection:
+        count = connection.execute(text("select count(*) from applications where idempotency_key='raced'")).scalar()
+    assert count == 1
 
 
 @pytest.mark.parametrize(
     ("proof", "ok"), [("002X", True), ("002x", True), ("5678", True), ("1234", False), ("", False)]
 )
-def test_progress_only_for_the_applicant(settings: Settings, proof: str, ok: bool) -> None:
-    receipt, _ = submit(settings)
-    found = apps.verified(settings, receipt.receipt_no, proof)
+def test_progress_only_for_the_applicant(store: Settings, proof: str, ok: bool) -> None:
+    receipt, _ = submit(store)
+    found = apps.verified(store, receipt.receipt_no, proof)
     assert (found is not None) is ok
-    assert apps.verified(settings, "SBK-20990101-000009", "002X") is None
+    assert apps.verified(store, "SBK-20990101-000009", "002X") is None
 
 
-def test_lifecycle_moves_and_refusals(settings: Settings) -> None:
-    receipt, _ = submit(settings)
+def test_lifecycle_moves_and_refusals(store: Settings) -> None:
+    receipt, _ = submit(store)
     number = receipt.receipt_no
-    assert apps.move(settings, number, "accepted").status == "accepted"
-    assert apps.move(settings, number, "reviewing").status == "reviewing"
-    assert apps.move(settings, number, "correction", note="缺少照片").status == "correction"
-    assert apps.move(settings, number, "reviewing").status == "reviewing"
-    done = apps.move(settings, number, "completed", actor="staff-7")
+    assert apps.move(store, number, "accepted").status == "accepted"
+    assert apps.move(store, number, "reviewing").status == "reviewing"
+    assert apps.move(store, number, "correction", note="缺少照片").status == "correction"
+    assert apps.move(store, number, "reviewing").status == "reviewing"
+    done = apps.move(store, number, "completed", actor="staff-7")
     assert [h[0] for h in done.history] == [
         "submitted",
         "accepted",
@@ -97,11 +133,11 @@ def test_lifecycle_moves_and_refusals(settings: Settings) -> None:
     ]
     assert done.history[3][1] == "缺少照片"
     with pytest.raises(apps.TransitionError):
-        apps.move(settings, number, "reviewing")
+        apps.move(store, number, "reviewing")
     with pytest.raises(apps.TransitionError):
-        apps.move(settings, number, "archived")
+        apps.move(store, number, "archived")
     with pytest.raises(apps.ApplicationNotFound):
-        apps.move(settings, "SBK-20990101-000009", "accepted")
+        apps.move(store, "SBK-20990101-000009", "accepted")
 
 
 def test_every_status_is_explained_and_final_ones_do_not_move() -> None:
@@ -112,34 +148,35 @@ def test_every_status_is_explained_and_final_ones_do_not_move() -> None:
     assert not apps.TRANSITIONS["completed"] and not apps.TRANSITIONS["rejected"]
 
 
-def test_drafts_are_kept_per_user_and_form(settings: Settings) -> None:
-    apps.save_draft(settings, "user-a", "social_security_card", {"values": {"holder_phone": PHONE}, "skipped": []})
-    apps.save_draft(
-        settings, "user-a", "social_security_card", {"values": {"holder_phone": "13900000000"}, "skipped": []}
-    )
-    assert apps.load_draft(settings, "user-a") == (
+def test_drafts_are_kept_per_user_and_form(store: Settings) -> None:
+    apps.save_draft(store, "user-a", "social_security_card", {"values": {"holder_phone": PHONE}, "skipped": []})
+    apps.save_draft(store, "user-a", "social_security_card", {"values": {"holder_phone": "13900000000"}, "skipped": []})
+    assert apps.load_draft(store, "user-a") == (
         "social_security_card",
         {"values": {"holder_phone": "13900000000"}, "skipped": []},
     )
-    assert apps.load_draft(settings, "user-b") is None
-    apps.discard_draft(settings, "user-a", "social_security_card")
-    assert apps.load_draft(settings, "user-a") is None
+    assert apps.load_draft(store, "user-b") is None
+    apps.discard_draft(store, "user-a", "social_security_card")
+    assert apps.load_draft(store, "user-a") is None
 
 
-def test_profile_merges_values(settings: Settings) -> None:
-    apps.save_profile(settings, "user-a", {"name": "张三", "phone": PHONE})
-    apps.save_profile(settings, "user-a", {"id_number": ID})
-    assert apps.load_profile(settings, "user-a") == {"name": "张三", "phone": PHONE, "id_number": ID}
-    assert apps.load_profile(settings, "nobody") == {}
+def test_profile_merges_values(store: Settings) -> None:
+    apps.save_profile(store, "user-a", {"name": "张三", "phone": PHONE})
+    apps.save_profile(store, "user-a", {"id_number": ID})
+    assert apps.load_profile(store, "user-a") == {"name": "张三", "phone": PHONE, "id_number": ID}
+    assert apps.load_profile(store, "nobody") == {}
 
 
-def test_personal_data_is_encrypted_at_rest(settings: Settings) -> None:
-    submit(settings)
-    apps.save_draft(settings, "user-a", "social_security_card", {"values": {"holder_id_number": ID}, "skipped": []})
-    apps.save_profile(settings, "user-a", {"phone": PHONE, "name": "张三"})
-    raw = b"".join(p.read_bytes() for p in settings.data_dir.glob("zhiban.db*"))
+def test_personal_data_is_encrypted_at_rest(store: Settings) -> None:
+    submit(store)
+    apps.save_draft(store, "user-a", "social_security_card", {"values": {"holder_id_number": ID}, "skipped": []})
+    apps.save_profile(store, "user-a", {"phone": PHONE, "name": "张三"})
+    raw = stored_text(store)
     for value in (ID, PHONE, "张三", ID[-4:]):
-        assert value.encode() not in raw
+        assert value not in raw
+    if store.app_database_url.startswith("sqlite"):  # the file itself, free pages and the write-ahead log included
+        files = b"".join(p.read_bytes() for p in store.data_dir.glob("zhiban.db*"))
+        assert ID.encode() not in files and PHONE.encode() not in files
 
 
 def test_cipher_round_trip_and_wrong_key() -> None:
