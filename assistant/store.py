@@ -62,8 +62,17 @@ _factories: dict[str, sessionmaker[Session]] = {}
 _lock = threading.Lock()
 
 
+def driver_url(url: str) -> str:
+    """``postgresql://…`` with the driver this environment has (psycopg 3); other URLs unchanged."""
+    for plain in ("postgresql://", "postgres://"):
+        if url.startswith(plain):
+            return "postgresql+psycopg://" + url[len(plain) :]
+    return url
+
+
 def engine_for(url: str) -> Engine:
-    """The process's engine for ``url``, with the tables created."""
+    """The process's engine for ``url``, with the schema at the newest revision."""
+    url = driver_url(url)
     with _lock:
         if url not in _engines:
             engine = create_engine(url, pool_pre_ping=True)
@@ -117,7 +126,7 @@ def migrate(engine: Engine, revision: str = "head") -> None:
 def session_scope(settings: Settings) -> Iterator[Session]:
     """One transaction: committed when the block ends, rolled back if it raises."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    url = settings.app_database_url
+    url = driver_url(settings.app_database_url)
     engine_for(url)
     with _factories[url].begin() as session:
         yield session

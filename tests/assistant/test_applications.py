@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, inspect, text
 from assistant import applications as apps
 from assistant.crypto import DataCipher, DataKeyError, generate_key
 from assistant.settings import Settings
-from assistant.store import Base, engine_for, migrate
+from assistant.store import Base, driver_url, engine_for, migrate
 from tests.utils.postgres import running_postgres
 
 _databases = itertools.count()
@@ -199,3 +199,16 @@ def test_migrations_create_the_schema_and_adopt_an_older_database(tmp_path: Path
     migrate(legacy)
     assert "applications" in inspect(legacy).get_table_names()
     migrate(legacy)  # idempotent
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("postgresql://u:p@db/zhiban", "postgresql+psycopg://u:p@db/zhiban"),
+        ("postgres://u@db/z", "postgresql+psycopg://u@db/z"),
+        ("postgresql+psycopg://u@db/z", "postgresql+psycopg://u@db/z"),
+        ("sqlite:///var/zhiban.db", "sqlite:///var/zhiban.db"),
+    ],
+)
+def test_postgresql_urls_get_the_installed_driver(url: str, expected: str) -> None:
+    assert driver_url(url) == expected
