@@ -11,11 +11,12 @@ environment variables, or through FastAPI's dependency overrides.
 from __future__ import annotations
 
 import base64
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: The project's root directory (the folder holding config.yml).
@@ -99,6 +100,26 @@ class Settings(BaseSettings):
         description="Confidence below which the assistant asks instead of answering (below half: not found).",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
+    wechat_token: str = Field(
+        "",
+        description="Token of the WeChat message push (公众号 / mini-program); empty turns the WeChat channel off.",
+    )
+    wechat_app_id: str = Field(
+        "", description="AppID of the 公众号 or mini-program (secure mode and sending messages)."
+    )
+    wechat_app_secret: str = Field(
+        "", description="AppSecret, for the access token of the customer-service message API."
+    )
+    wechat_aes_key: str = Field(
+        "", description="EncodingAESKey (43 characters) for secure mode; empty means plaintext mode only."
+    )
+    wechat_api_base: str = Field("https://api.weixin.qq.com", description="Base URL of WeChat's server API.")
+    wechat_reply_budget: float = Field(
+        4.0,
+        gt=0,
+        lt=5,
+        description="Seconds to wait for Rasa before answering WeChat at once and sending the answer as a message.",
+    )
 
     @field_validator("database_url", "tracker_store_url")
     @classmethod
@@ -124,6 +145,38 @@ class Settings(BaseSettings):
         if len(raw) != 32:
             raise ValueError("must be 32 bytes in URL-safe base64 (44 characters); generate one with `zhiban keygen`")
         return value
+
+    @field_validator("wechat_token")
+    @classmethod
+    def _wechat_token(cls, value: str) -> str:
+        # the 公众号 and mini-program consoles accept 3 to 32 letters or digits
+        if value and not re.fullmatch(r"[A-Za-z0-9]{3,32}", value):
+            raise ValueError("must be 3 to 32 letters or digits, as entered in the WeChat console (or empty)")
+        return value
+
+    @field_validator("wechat_aes_key")
+    @classmethod
+    def _wechat_aes_key(cls, value: str, info: ValidationInfo) -> str:
+        if not value:
+            return value
+        try:
+            raw = base64.b64decode(value + "=", validate=True) if len(value) == 43 else b""
+        except ValueError:
+            raw = b""
+        if len(raw) != 32:
+            raise ValueError("must be the 43-character EncodingAESKey from the WeChat console (or empty)")
+        if not info.data.get("wechat_app_id"):
+            raise ValueError(
+                "secure mode also needs ZHIBAN_WECHAT_APP_ID (the AppID is part of every encrypted message)"
+            )
+        return value
+
+    @field_validator("wechat_api_base")
+    @classmethod
+    def _wechat_api_base(cls, value: str) -> str:
+        if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
+            raise ValueError("must be an http(s) URL such as https://api.weixin.qq.com")
+        return value.rstrip("/")
 
     @model_validator(mode="after")
     def _production_secret(self) -> Settings:

@@ -19,7 +19,7 @@ from fastapi_offline import FastAPIOffline
 from assistant.settings import Settings, get_settings
 from channels.errors import error_body, install_error_handlers
 from channels.rasa_client import RasaClient
-from channels.routers import applications, chat, health, knowledge, web
+from channels.routers import applications, chat, health, knowledge, web, wechat
 from knowledge.service import get_searcher
 
 #: Largest request body accepted; a chat message of 2,000 characters is about 6 KB of JSON.
@@ -51,9 +51,12 @@ def create_app(settings: Settings | None = None, *, rasa_transport: httpx.AsyncB
             token=settings.rasa_token,
             transport=rasa_transport,
         )
+        app.state.wechat = wechat.WeChatRuntime.open(settings)
         # Load the knowledge index in the background so the first question does not wait for it.
         threading.Thread(target=_warm_knowledge, args=(settings,), name="warm-knowledge", daemon=True).start()
         yield
+        # WeChat answers still on their way need Rasa: let them finish first (Rasa's timeout bounds each of them).
+        await app.state.wechat.aclose(drain_timeout=settings.rasa_timeout + 5.0)
         await app.state.rasa.aclose()
 
     app = FastAPIOffline(
@@ -77,5 +80,6 @@ def create_app(settings: Settings | None = None, *, rasa_transport: httpx.AsyncB
     app.include_router(health.router)
     app.include_router(knowledge.router)
     app.include_router(web.router)
+    app.include_router(wechat.router)
     app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
     return app
