@@ -139,9 +139,14 @@ def fallback_grid(
     thresholds: Sequence[float],
     ambiguities: Sequence[float],
     wrong_cost: float = 2.0,
+    detour_cost: float = 1.0,
 ) -> list[FallbackOutcome]:
-    """Outcome of each (threshold, ambiguity) pair. Utility counts +1 for a right prediction kept and ``-wrong_cost`` for a
-    wrong one kept (acting on a misread message is worse than asking the knowledge search), per example."""
+    """Outcome of each (threshold, ambiguity) pair, with a utility per example:
+
+    +1 for a right prediction kept; ``-detour_cost`` for a right one sent to the fallback (the person gets a knowledge-search
+    answer instead of the dialogue step: one wasted turn); ``-wrong_cost`` for a wrong one kept (a wrong reply and a turn to
+    correct it); 0 for a wrong one sent to the fallback.
+    """
     right = [p for p in predictions if p.right]
     wrong = [p for p in predictions if not p.right]
     outcomes = []
@@ -155,7 +160,8 @@ def fallback_grid(
                     ambiguity,
                     kept_right / len(right) if right else 1.0,
                     1 - kept_wrong / len(wrong) if wrong else 1.0,
-                    (kept_right - wrong_cost * kept_wrong) / max(1, len(predictions)),
+                    (kept_right - detour_cost * (len(right) - kept_right) - wrong_cost * kept_wrong)
+                    / max(1, len(predictions)),
                 )
             )
     return outcomes

@@ -3,8 +3,9 @@
 Splits assistant/data/nlu into k stratified folds, trains the pipeline of config.yml on k-1 of them (NLU only, Rasa
 environment) and ranks the intents of the held-out fold. From the pooled rankings it prints the macro-F1 per fold and, for a
 grid of (threshold, ambiguity_threshold) pairs, how many right predictions would still reach the dialogue and how many wrong
-ones would go to the knowledge search instead; the pair with the best utility (+1 per right prediction kept, -2 per wrong one
-kept) is the one to put in config.yml. Prints markdown for docs/benchmarks.md.
+ones would go to the knowledge search instead; the pair with the best utility (+1 per right prediction kept, -1 per right one
+detoured to the search, -2 per wrong one kept; see assistant.nlu_data.fallback_grid) is the one to put in config.yml. The pooled
+predictions are written to var/nlu-cv-predictions.jsonl for further analysis. Prints markdown for docs/benchmarks.md.
 
 Run: make nlu-cv  (k=5 by default: five trainings, about 20 minutes on 2 cores; ``--folds N`` to change)
 """
@@ -12,6 +13,7 @@ Run: make nlu-cv  (k=5 by default: five trainings, about 20 minutes on 2 cores; 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import subprocess
 import sys
@@ -36,7 +38,7 @@ from assistant.nlu_data import (  # noqa: E402
 from assistant.settings import get_settings  # noqa: E402
 from assistant.training import rasa_env  # noqa: E402
 
-THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 AMBIGUITIES = (0.0, 0.05, 0.1, 0.15, 0.2)
 
 
@@ -70,6 +72,12 @@ def main() -> None:
     print(
         f"\n{args.folds}-fold cross-validation on {len(examples)} training examples: intent macro-F1 "
         f"{statistics.mean(scores):.3f} ± {statistics.stdev(scores):.3f}\n"
+    )
+    saved = settings.data_dir / "nlu-cv-predictions.jsonl"
+    saved.parent.mkdir(parents=True, exist_ok=True)
+    saved.write_text(
+        "".join(json.dumps({"intent": p.intent, "ranking": p.ranking}, ensure_ascii=False) + "\n" for p in pooled),
+        "utf-8",
     )
     outcomes = fallback_grid(pooled, THRESHOLDS, AMBIGUITIES)
     print("| threshold | ambiguity | right kept | wrong caught | utility |\n|---|---|---|---|---|")

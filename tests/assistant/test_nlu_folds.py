@@ -83,3 +83,5 @@ def test_grid_prefers_catching_confident_mistakes_only_when_it_pays() -> None:
     # 0.5 keeps all ten right predictions and sends the three wrong ones to the fallback
     assert (best.threshold, best.right_kept, best.wrong_caught) == (0.5, 1.0, 1.0)
     assert outcomes[0].utility == pytest.approx((10 - 2 * 3) / 13)
+    # 0.6 also catches the mistakes but detours two right predictions
+    assert outcomes[2].utility == pytest.approx((8 - 1 * 2) / 13)
