@@ -59,9 +59,19 @@ validate: setup ## Validate the Rasa domain and training data (responses used on
 test-nlu: setup ## Tests of the custom NLU components, in the Rasa environment
 	$(RASA_PY) -m pytest -q -p no:cacheprovider -o addopts="" nlu/tests
 
-system-deps: ## Debian packages the tests use (PostgreSQL server for the store tests); installs only what is missing
+WEB_TEST_DEPS := tests/web/node_modules/.installed
+
+system-deps: $(WEB_TEST_DEPS) ## Debian packages the tests use (PostgreSQL, chromium, node) and axe-core; installs only what is missing
 	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then echo "PostgreSQL: installed"; \
 	else apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql; fi
+	@if test -x /usr/bin/chromium; then echo "chromium: installed"; \
+	else apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; fi
+
+# axe-core for the page's accessibility test, from the npm registry at the version in tests/web/package-lock.json
+$(WEB_TEST_DEPS): tests/web/package.json tests/web/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm; }
+	cd tests/web && npm ci --no-audit --no-fund --silent
+	touch $@
 
 test-app: setup system-deps ## All application tests, including the slow end-to-end ones
 	$(PY) -m pytest
