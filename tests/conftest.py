@@ -9,7 +9,7 @@ import pytest
 
 from assistant.settings import Settings, get_settings
 from tests.utils.knowledge import copy_knowledge_base
-from tests.utils.net import free_port
+from tests.utils.net import free_ports
 
 
 @pytest.fixture(autouse=True)
@@ -22,12 +22,13 @@ def _clean_settings_cache() -> Iterator[None]:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Settings for one test: its own data directory and free ports."""
+    gateway, rasa, actions = free_ports(3)
     return Settings(
         env="test",
         data_dir=tmp_path / "var",
-        gateway_port=free_port(),
-        rasa_port=free_port(),
-        actions_port=free_port(),
+        gateway_port=gateway,
+        rasa_port=rasa,
+        actions_port=actions,
         rasa_timeout=2.0,
     )
 

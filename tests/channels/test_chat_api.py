@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from assistant.settings import Settings
 from channels.main import MAX_BODY_BYTES, create_app
 from tests.channels.fake_rasa import FakeRasa
-from tests.utils.net import free_port, silent_server
+from tests.utils.net import free_ports, silent_server
 
 
 @pytest.fixture
@@ -157,7 +157,8 @@ def test_silence_with_everything_up_is_an_empty_answer(client: TestClient, fake_
 
 
 def test_rasa_not_running_answers_503_at_once(settings: Settings) -> None:
-    settings = settings.model_copy(update={"rasa_port": free_port(), "actions_port": free_port()})
+    rasa_port, actions_port = [port for port in free_ports(3) if port != settings.gateway_port][:2]
+    settings = settings.model_copy(update={"rasa_port": rasa_port, "actions_port": actions_port})
     with TestClient(create_app(settings)) as client:
         started = time.monotonic()
         response = client.post("/api/v1/chat", json={"text": "你好"})

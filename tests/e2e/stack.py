@@ -15,7 +15,7 @@ import httpx
 
 from assistant.settings import PROJECT_ROOT
 from assistant.supervisor import spawn
-from tests.utils.net import free_port
+from tests.utils.net import free_ports
 
 READY_BANNER = "智办已就绪"
 
@@ -24,7 +24,7 @@ class Stack:
     """One `zhiban run` process with its own ports and data directory; the Rasa model directory is shared."""
 
     def __init__(self, data_dir: Path, extra_env: Mapping[str, str] | None = None) -> None:
-        self.ports = {"gateway": free_port(), "rasa": free_port(), "actions": free_port()}
+        self.ports = dict(zip(("gateway", "rasa", "actions"), free_ports(3), strict=True))
         self.env = {
             **os.environ,
             "ZHIBAN_ENV": "test",

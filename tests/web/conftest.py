@@ -20,7 +20,7 @@ import uvicorn
 from assistant.settings import Settings
 from channels.main import create_app
 from tests.channels.fake_rasa import FakeRasa
-from tests.utils.net import free_port
+from tests.utils.net import free_ports
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 
@@ -110,12 +110,13 @@ class Gateway:
 def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     """The gateway app, really served over HTTP, talking to a scripted fake Rasa."""
     data = tmp_path_factory.mktemp("web")
+    ports = free_ports(3)
     settings = Settings(
         env="test",
         data_dir=data / "var",
-        gateway_port=free_port(),
-        rasa_port=free_port(),
-        actions_port=free_port(),
+        gateway_port=ports[0],
+        rasa_port=ports[1],
+        actions_port=ports[2],
         rasa_timeout=2.0,
     )
     rasa = FakeRasa(reply=scripted_reply)
