@@ -77,6 +77,17 @@ class Settings(BaseSettings):
     tracker_store_url: str = Field(
         "", description="SQLAlchemy URL of Rasa's tracker store; empty means a SQLite file in data_dir."
     )
+    rate_limit_session: int = Field(
+        30, ge=0, description="Chat messages allowed per session per minute (0: no limit); more get 429."
+    )
+    rate_limit_ip: int = Field(
+        120, ge=0, description="Chat messages allowed per client address per minute (0: no limit); more get 429."
+    )
+    cors_origins: str = Field(
+        "",
+        description="Comma-separated origins allowed to call the API from a browser (e.g. https://zwfw.example.gov.cn); "
+        "empty: same origin only.",
+    )
     max_message_chars: int = Field(2000, ge=1, le=20000, description="Longest accepted chat message.")
     startup_timeout: float = Field(
         300.0, gt=0, description="Seconds `zhiban run` waits for each process to become healthy."
@@ -126,6 +137,14 @@ class Settings(BaseSettings):
     def _sqlalchemy_url(cls, value: str) -> str:
         if value and "://" not in value:
             raise ValueError("应为 SQLAlchemy URL, 例如 sqlite:///var/zhiban.db 或 postgresql://user:pw@host/db")
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, value: str) -> str:
+        for origin in (o.strip() for o in value.split(",") if o.strip()):
+            if origin != "*" and not origin.startswith(("http://", "https://")):
+                raise ValueError(f"{origin!r} is not an origin; use e.g. https://zwfw.example.gov.cn (comma-separated)")
         return value
 
     @field_validator("staff_token")
@@ -190,6 +209,10 @@ class Settings(BaseSettings):
         return self
 
     # Derived locations -------------------------------------------------------------------------------
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
+
     @property
     def models_dir(self) -> Path:
         return self.models_dir_override or self.data_dir / "models"

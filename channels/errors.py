@@ -61,6 +61,16 @@ class InvalidInput(GatewayError):
     default_message = "请求内容不正确。"
 
 
+class TooManyRequests(GatewayError):
+    status_code = 429
+    code = "rate_limited"
+    default_message = "请求太频繁，请稍后再试。"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"您发送得太快了，请等{retry_after}秒再试。", context=f"retry after {retry_after} s")
+        self.retry_after = retry_after
+
+
 class Unauthorized(GatewayError):
     status_code = 401
     code = "unauthorized"
@@ -128,7 +138,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(GatewayError)
     async def _gateway_error(request: Request, exc: GatewayError) -> JSONResponse:
         log.warning("%s %s -> %s (%s)", request.method, request.url.path, exc.code, exc.context or exc.message)
-        return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status_code)
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else None
+        return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:

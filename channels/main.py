@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 
 import httpx
 from fastapi import FastAPI, Request, Response
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
@@ -66,6 +67,15 @@ def create_app(settings: Settings | None = None, *, rasa_transport: httpx.AsyncB
         lifespan=lifespan,
     )
     app.dependency_overrides[get_settings] = lambda: settings
+    app.state.chat_limits = chat.ChatLimits.from_settings(settings)
+    if settings.cors_origin_list:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origin_list,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type", "Authorization"],
+            max_age=600,
+        )
 
     @app.middleware("http")
     async def limit_body_size(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

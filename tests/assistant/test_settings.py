@@ -35,6 +35,8 @@ def test_defaults_are_loopback_and_sqlite(monkeypatch: pytest.MonkeyPatch) -> No
         ("ZHIBAN_DATA_KEY", "not-a-key", "ZHIBAN_DATA_KEY"),
         ("ZHIBAN_DATA_KEY", "c2hvcnQ=", "ZHIBAN_DATA_KEY"),
         ("ZHIBAN_DATA_KEY", "密钥" * 22, "ZHIBAN_DATA_KEY"),
+        ("ZHIBAN_CORS_ORIGINS", "zwfw.example.gov.cn", "ZHIBAN_CORS_ORIGINS"),
+        ("ZHIBAN_RATE_LIMIT_IP", "-1", "ZHIBAN_RATE_LIMIT_IP"),
     ],
 )
 def test_invalid_value_names_the_variable(

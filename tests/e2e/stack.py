@@ -35,6 +35,10 @@ class Stack:
             "ZHIBAN_RASA_PORT": str(self.ports["rasa"]),
             "ZHIBAN_ACTIONS_PORT": str(self.ports["actions"]),
             "ZHIBAN_RASA_TIMEOUT": "10",
+            # every test conversation comes from 127.0.0.1 and types faster than a person: no rate limits here
+            # (they are tested in tests/channels/test_rate_limits.py)
+            "ZHIBAN_RATE_LIMIT_SESSION": "0",
+            "ZHIBAN_RATE_LIMIT_IP": "0",
             **(extra_env or {}),
         }
         self.lines: list[str] = []
