@@ -18,9 +18,9 @@ from rasa_sdk.types import DomainDict
 from actions.parsing import entity_values
 from actions.replies import send, settings
 from assistant import applications as apps
+from nlu.extract import RECEIPT
 
 MAX_TRIES = 3
-_RECEIPT = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{2,4})-(\d{8})-(\d{6})(?!\d)")
 _PROOF = re.compile(r"(?<![0-9A-Za-z])([0-9]{3}[0-9Xx])(?![0-9A-Za-z])")
 
 
@@ -28,7 +28,7 @@ def receipt_in(tracker: Tracker) -> str | None:
     found = entity_values(tracker.latest_message, "receipt_no")
     if found:
         return found[0].upper()
-    match = _RECEIPT.search(str(tracker.latest_message.get("text") or ""))
+    match = RECEIPT.search(str(tracker.latest_message.get("text") or ""))
     return match.group().upper() if match else None
 
 

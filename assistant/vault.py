@@ -19,10 +19,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 from assistant.crypto import cipher_for
 from assistant.settings import Settings
 from assistant.store import Base, now, session_scope
+from nlu.extract import RECEIPT
 
 RETENTION = dt.timedelta(days=1)
 _NUMBER = re.compile(r"(?<![0-9A-Za-z])\+?[0-9](?:[0-9\s\-－—]*[0-9])?[Xx]?(?![0-9A-Za-z])")
-_RECEIPT = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2,4}-\d{8}-\d{6}(?!\d)")
 PLACEHOLDER = re.compile(r"〔号码#([0-9a-f]{8})〕")
 MIN_DIGITS = 11
 
@@ -39,7 +39,7 @@ class VaultEntry(Base):
 
 def long_numbers(text: str) -> list[tuple[int, int]]:
     """Spans of the numbers to keep out of the dialogue engine (not 受理编号 such as SBK-20261121-000123)."""
-    receipts = [m.span() for m in _RECEIPT.finditer(text)]
+    receipts = [m.span() for m in RECEIPT.finditer(text)]
     spans = []
     for match in _NUMBER.finditer(text):
         inside_receipt = any(s <= match.start() < e for s, e in receipts)

@@ -221,7 +221,8 @@ def find_dates(text: str, today: dt.date) -> list[Entity]:
 # --- everything ------------------------------------------------------------------------------------------------
 # a mobile number, written plain, with spaces or dashes in its 3-4-4 groups, or with +86 / 0086 in front
 _PHONE = re.compile(r"(?<![\d+])(?:(?:\+|00)86[\s-]?)?(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{4})(?![\d])")
-_RECEIPT = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{2,4})-(\d{8})-(\d{6})(?!\d)")
+#: 受理编号 such as SBK-20261121-000123 (the gateway's vault and the progress check use the same pattern)
+RECEIPT = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{2,4})-(\d{8})-(\d{6})(?!\d)")
 _DISTRICT = re.compile(r"东城区|西城区|新区|东城|西城")
 _DISTRICT_NAMES = {"东城": "东城区", "西城": "西城区"}
 
@@ -239,7 +240,7 @@ def extract(text: str, matcher: NameMatcher | None = None, today: dt.date | None
         if not any(s <= match.start() < e for s, e in numbers):
             entities.append(Entity("phone", "".join(match.groups()), match.start(), match.end()))
             numbers.append(match.span())
-    for match in _RECEIPT.finditer(text):
+    for match in RECEIPT.finditer(text):
         entities.append(Entity("receipt_no", match.group().upper(), match.start(), match.end()))
         numbers.append(match.span())
     free = [e for e in find_dates(text, today) + find_amounts(text) if not any(s <= e.start < f for s, f in numbers)]

@@ -13,13 +13,13 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from assistant.forms import validators as v
-from assistant.forms.validators import Invalid, Result, Valid
+from assistant.forms.validators import Result
 
 SPECS_DIR = Path(__file__).resolve().parent / "specs"
 
@@ -232,18 +232,10 @@ def summary_lines(spec: FormSpec, values: Mapping[str, str]) -> list[str]:
     return [f"{f.label}：{display(f, values[f.key])}" for f in relevant(spec, values) if f.key in values]
 
 
-def as_dict(spec: FormSpec) -> dict[str, Any]:
-    """The form as JSON-able data (for the API and the page)."""
-    return spec.model_dump()
-
-
 __all__ = [
     "FormError",
     "FormField",
     "FormSpec",
-    "Invalid",
-    "Valid",
-    "as_dict",
     "display",
     "form_for_item",
     "load_form",

@@ -12,8 +12,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from assistant.forms.spec import FormField, FormSpec, next_field, relevant, validate
-from assistant.forms.validators import Invalid, Valid
+from assistant.forms.spec import FormField, FormSpec, relevant, validate
+from assistant.forms.validators import Valid
 
 
 @dataclass(frozen=True)
@@ -186,21 +186,15 @@ def explanation(current: FormField) -> str:
     return f"{current.label}：{current.explain}例如：{current.example}"
 
 
-def still_needed(spec: FormSpec, values: Mapping[str, str], skipped: list[str]) -> bool:
-    return next_field(spec, values, skipped) is not None
-
-
 __all__ = [
     "Answer",
     "Correct",
     "Explain",
-    "Invalid",
     "Pause",
     "Skip",
     "Understood",
     "answer_fields",
     "explanation",
     "progress",
-    "still_needed",
     "understand",
 ]

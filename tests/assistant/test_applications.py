@@ -16,6 +16,7 @@ from assistant import applications as apps
 from assistant.crypto import DataCipher, DataKeyError, generate_key
 from assistant.settings import Settings
 from assistant.store import Base, driver_url, engine_for, migrate
+from tests.utils.applications import submit_card_application
 from tests.utils.postgres import running_postgres
 
 _databases = itertools.count()
@@ -55,14 +56,10 @@ PHONE = "13812345678"
 
 
 def submit(settings: Settings, key: str = "draft-1", user: str = "user-a") -> tuple[apps.Receipt, bool]:
-    return apps.submit(
+    return submit_card_application(
         settings,
-        form_code="social_security_card",
-        item_code="P02",
-        title="社会保障卡补领换领申请",
-        receipt_prefix="SBK",
-        user_key=user,
-        idempotency_key=key,
+        user=user,
+        key=key,
         answers={"holder_name": "张三", "holder_id_number": ID, "holder_phone": PHONE},
         summary=["持卡人姓名：张三", "身份证号：110***********002X"],
         proofs=[ID[-4:], PHONE[-4:]],

@@ -12,6 +12,7 @@ from assistant.printable import summary_path
 from assistant.settings import Settings
 from channels.main import create_app
 from tests.channels.fake_rasa import FakeRasa
+from tests.utils.applications import submit_card_application
 
 STAFF = "staff-token-of-enough-length"
 ID = "11010519491231002X"
@@ -30,14 +31,10 @@ def client(staff_settings: Settings) -> Iterator[TestClient]:
 
 @pytest.fixture
 def receipt(staff_settings: Settings) -> apps.Receipt:
-    created, _ = apps.submit(
+    created, _ = submit_card_application(
         staff_settings,
-        form_code="social_security_card",
-        item_code="P02",
-        title="社会保障卡补领换领申请",
-        receipt_prefix="SBK",
-        user_key="u",
-        idempotency_key="k",
+        user="u",
+        key="k",
         answers={"holder_id_number": ID},
         summary=["持卡人姓名：张三", "身份证号：110***********002X"],
         proofs=[ID[-4:]],

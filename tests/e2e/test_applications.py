@@ -13,6 +13,7 @@ from assistant.settings import Settings
 from nlu.extract import id_check_digit
 from tests.e2e.conversation import Conversation
 from tests.e2e.stack import Stack
+from tests.utils.applications import submit_card_application
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -146,14 +147,10 @@ def test_raw_personal_numbers_are_nowhere_but_encrypted(stack: Stack) -> None:
 
 def test_progress_by_receipt_number_only_for_the_applicant(stack: Stack) -> None:
     settings = stack_settings(stack)
-    receipt, _ = apps.submit(
+    receipt, _ = submit_card_application(
         settings,
-        form_code="social_security_card",
-        item_code="P02",
-        title="社会保障卡补领换领申请",
-        receipt_prefix="SBK",
-        user_key="someone-else",
-        idempotency_key="e2e-progress",
+        user="someone-else",
+        key="e2e-progress",
         answers={"holder_id_number": ID},
         summary=["持卡人姓名：张*"],
         proofs=[ID[-4:], PHONE[-4:]],
