@@ -101,7 +101,7 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
-def migrate(engine: Engine, revision: str = "head") -> None:
+def migrate(engine: Engine, revision: str = "heads") -> None:
     """Upgrade the database to ``revision``.
 
     A database made before migrations existed (its tables created directly) is stamped with the first revision, whose
