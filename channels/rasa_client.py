@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -62,6 +63,32 @@ class RasaClient:
         if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
             raise AssistantUnavailable(context=f"unexpected answer from Rasa: {str(messages)[:200]}")
         return messages
+
+    async def tracker(self, sender: str, *, events: str = "ALL") -> dict[str, Any]:
+        """The conversation's tracker from Rasa's HTTP API: ``slots``, ``latest_message``, ``active_loop`` and, unless
+        ``events`` is ``"NONE"``, its ``events`` (``"AFTER_RESTART"``, ``"APPLIED"`` and ``"ALL"`` as in Rasa's API).
+
+        Raises:
+            AssistantUnavailable: Rasa is unreachable, timed out or answered with something that is not a tracker.
+        """
+        try:
+            response = await self._client.get(
+                f"{self._rasa_url}/conversations/{quote(sender, safe='')}/tracker",
+                params={"include_events": events, "token": self._token},
+            )
+        except httpx.HTTPError as exc:
+            raise AssistantUnavailable(context=f"Rasa tracker unreachable: {exc!r}") from exc
+        if response.status_code != 200:
+            raise AssistantUnavailable(
+                context=f"Rasa tracker answered HTTP {response.status_code}: {response.text[:200]}"
+            )
+        try:
+            tracker = response.json()
+        except ValueError as exc:
+            raise AssistantUnavailable(context="Rasa's tracker is not JSON") from exc
+        if not isinstance(tracker, dict):
+            raise AssistantUnavailable(context=f"unexpected tracker from Rasa: {str(tracker)[:200]}")
+        return tracker
 
     async def rasa_ready(self) -> bool:
         """Whether Rasa is up and has a model loaded."""

@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 
@@ -18,6 +19,10 @@ class FakeRasa:
     actions_up: bool = True
     rasa_status: int = 200
     received: list[dict[str, Any]] = field(default_factory=list)
+    #: per sender: the slots its tracker reports (tests set them), and the user/bot events of its exchanges
+    slots: dict[str, dict[str, Any]] = field(default_factory=dict)
+    events: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    tracker_status: int = 200
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         if request.url.path == "/webhooks/rest/webhook":
@@ -25,7 +30,27 @@ class FakeRasa:
             self.received.append(body)
             if self.rasa_status != 200:
                 return httpx.Response(self.rasa_status, text="Internal Server Error")
-            return httpx.Response(200, json=self.reply(body["sender"], body["message"]))
+            messages = self.reply(body["sender"], body["message"])
+            log = self.events.setdefault(body["sender"], [])
+            log.append({"event": "user", "text": body["message"], "timestamp": float(len(log)), "metadata": {}})
+            for message in messages:
+                data = {k: v for k, v in message.items() if k not in ("recipient_id", "text")}
+                log.append({"event": "bot", "text": message.get("text"), "data": data, "timestamp": float(len(log))})
+            return httpx.Response(200, json=messages)
+        if request.url.path.startswith("/conversations/") and request.url.path.endswith("/tracker"):
+            sender = unquote(request.url.path.removeprefix("/conversations/").removesuffix("/tracker"))
+            if self.tracker_status != 200:
+                return httpx.Response(self.tracker_status, text="Internal Server Error")
+            events = self.events.get(sender, [])
+            tracker: dict[str, Any] = {
+                "sender_id": sender,
+                "slots": self.slots.get(sender, {}),
+                "latest_message": next((e for e in reversed(events) if e["event"] == "user"), {}),
+                "active_loop": {},
+            }
+            if request.url.params.get("include_events", "AFTER_RESTART") != "NONE":
+                tracker["events"] = events
+            return httpx.Response(200, json=tracker)
         if request.url.path == "/status":
             return httpx.Response(200, json={"model_file": "zhiban-x.tar.gz", "num_active_training_jobs": 0})
         if request.url.path == "/health":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 
@@ -10,7 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from assistant.settings import Settings
+from channels.errors import AssistantUnavailable
 from channels.main import MAX_BODY_BYTES, create_app
+from channels.rasa_client import RasaClient
 from tests.channels.fake_rasa import FakeRasa
 from tests.utils.net import free_ports, silent_server
 
@@ -187,3 +190,21 @@ def test_health_and_page_and_offline_docs(client: TestClient) -> None:
     assert "cdn" not in docs.lower()
     assert client.get("/static/chat.js").status_code == 200
     assert "/api/v1/chat" in client.get("/openapi.json").json()["paths"]
+
+
+def test_tracker_reads_slots_and_events_of_one_conversation() -> None:
+    fake = FakeRasa(slots={"c1": {"current_item": "P02"}})
+
+    async def scenario() -> None:
+        client = RasaClient("http://rasa", "http://actions", timeout=2, transport=fake.transport())
+        await client.send("c1", "社保卡丢了")
+        tracker = await client.tracker("c1")
+        assert tracker["slots"] == {"current_item": "P02"}
+        assert [e["event"] for e in tracker["events"]] == ["user", "bot"]
+        assert "events" not in await client.tracker("c1", events="NONE")
+        fake.tracker_status = 500
+        with pytest.raises(AssistantUnavailable):
+            await client.tracker("c1")
+        await client.aclose()
+
+    asyncio.run(scenario())
