@@ -61,11 +61,13 @@ test-nlu: setup ## Tests of the custom NLU components, in the Rasa environment
 
 WEB_TEST_DEPS := tests/web/node_modules/.installed
 
-system-deps: $(WEB_TEST_DEPS) ## Debian packages the tests use (PostgreSQL, chromium, node) and axe-core; installs only what is missing
+system-deps: $(WEB_TEST_DEPS) ## Debian packages the tests use (PostgreSQL, chromium, node, espeak-ng, baresip, iproute2) and axe-core; installs only what is missing
 	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then echo "PostgreSQL: installed"; \
 	else apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql; fi
 	@if test -x /usr/bin/chromium; then echo "chromium: installed"; \
 	else apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; fi
+	@if command -v espeak-ng >/dev/null && command -v baresip >/dev/null && command -v ip >/dev/null; then echo "espeak-ng, baresip, iproute2: installed"; \
+	else apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends espeak-ng baresip iproute2; fi
 
 # axe-core for the page's accessibility test, from the npm registry at the version in tests/web/package-lock.json
 $(WEB_TEST_DEPS): tests/web/package.json tests/web/package-lock.json
