@@ -13,7 +13,8 @@ PY310 ?= $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python3.10
 	  command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null && { echo $$p; break; }; done)
 
 .PHONY: help setup run test lint format typecheck validate test-nlu test-app system-deps train doctor lock clean bench-startup \
-	kb-build kb-eval bench-kb bench-kb-scale calibrate nlu-eval nlu-cv test-stories bench-turns
+	kb-build kb-eval bench-kb bench-kb-scale calibrate nlu-eval nlu-cv test-stories bench-turns bench-gateway \
+	bench-tts bench-asr
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -98,6 +99,15 @@ bench-kb-scale: setup ## Index build, memory and query latency on 200,000 synthe
 
 bench-turns: setup ## NLU parse and full-turn latency p50/p95, one user and ten concurrent users
 	$(PY) benchmarks/turn_latency.py
+
+bench-gateway: setup ## Gateway overhead vs Rasa's REST webhook (same scripts, one run) and 20 concurrent sessions
+	$(PY) benchmarks/gateway_overhead.py
+
+bench-tts: setup ## TTS time to first audio and total, p50/p95: espeak-ng and edge-tts (against the local fake service)
+	$(PY) benchmarks/tts_latency.py
+
+bench-asr: setup ## ASR character error rate with and without hotwords, and real-time factor (generated phone-band set)
+	$(PY) benchmarks/asr_cer.py
 
 nlu-eval: setup ## Intent F1 on the development and blind splits, entity F1 on the blind entity set
 	$(PY) benchmarks/nlu_eval.py

@@ -20,6 +20,21 @@ from knowledge.search import Searcher, SearchResult
 MAX_FAILURES = 2
 
 
+def say_not_found(dispatcher: CollectingDispatcher, domain: dict[str, Any], response: str) -> None:
+    """Say the domain's ``response`` as a text reply marked ``"outcome": "not_found"``.
+
+    Rasa's REST channel passes on no trace of which response a text came from, and the gateway's turn log
+    (assistant/turn_log.py) needs to know that the knowledge base had nothing for the question. The wording stays in the
+    domain; without it there the response is uttered the ordinary way (unmarked).
+    """
+    variations = (domain.get("responses") or {}).get(response) or []
+    text = variations[0].get("text") if variations and isinstance(variations[0], dict) else None
+    if isinstance(text, str) and text:
+        send(dispatcher, {"type": "text", "text": text, "outcome": "not_found"})
+    else:
+        dispatcher.utter_message(response=response)
+
+
 def question_text(tracker: Tracker) -> str:
     """What the person asked: their message, or — when they clicked a button — the question the button answers."""
     text = str(tracker.latest_message.get("text") or "")
@@ -127,9 +142,9 @@ class ActionAnswer(Action):
             return [SlotSet("pending_question", text)]
         failures = int(tracker.get_slot("failures") or 0) + 1
         if failures >= MAX_FAILURES:
-            dispatcher.utter_message(response="utter_not_found_again")
+            say_not_found(dispatcher, domain, "utter_not_found_again")
             return [*hand_over(dispatcher, tracker, reason="not_found"), SlotSet("failures", 0)]
-        dispatcher.utter_message(response="utter_not_found")
+        say_not_found(dispatcher, domain, "utter_not_found")
         return [SlotSet("failures", failures)]
 
 

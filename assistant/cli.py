@@ -6,8 +6,10 @@ Errors are translated into a one-paragraph message and exit status 1 here, at th
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import logging
+import os
 import signal
 import sys
 import time
@@ -15,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
+from assistant import staff
 from assistant.crypto import generate_key
 from assistant.doctor import format_checks, run_checks
 from assistant.endpoints import write_endpoints
@@ -173,6 +176,77 @@ def cmd_kb_import(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+# --- staff accounts ---------------------------------------------------------------------------------------------------
+def _new_password(username: str) -> str:
+    """The new password: ``ZHIBAN_NEW_STAFF_PASSWORD`` (for scripts) or typed twice without echo."""
+    from_env = os.environ.get("ZHIBAN_NEW_STAFF_PASSWORD")
+    if from_env:
+        return from_env
+    if not sys.stdin.isatty():
+        raise staff.InvalidAccount("没有终端可以输入密码；脚本请用环境变量 ZHIBAN_NEW_STAFF_PASSWORD 传入。")
+    first = getpass.getpass(f"{username} 的新密码（至少{staff.MIN_PASSWORD_CHARS}个字符，至少两类字符）: ")
+    problem = staff.password_problem(first, username)
+    if problem:
+        raise staff.InvalidAccount(problem)
+    if getpass.getpass("再输入一次: ") != first:
+        raise staff.InvalidAccount("两次输入的密码不一致，没有修改。")
+    return first
+
+
+def cmd_staff_add(settings: Settings, args: argparse.Namespace) -> int:
+    problem = staff.username_problem(args.username)
+    if problem:
+        raise staff.InvalidAccount(problem)
+    account = staff.create_user(
+        settings, args.username, _new_password(args.username), role=args.role, display_name=args.name or ""
+    )
+    print(f"已创建{staff.ROLES[account.role]}账号 {account.username}（{account.display_name}）。")
+    return 0
+
+
+def cmd_staff_passwd(settings: Settings, args: argparse.Namespace) -> int:
+    staff.get_user(settings, args.username)  # an unknown name is reported before asking for a password
+    account = staff.set_password(settings, args.username, _new_password(args.username))
+    print(f"已修改 {account.username} 的密码，并解除锁定；该账号原有的登录已全部失效。")
+    return 0
+
+
+def cmd_staff_disable(settings: Settings, args: argparse.Namespace) -> int:
+    account = staff.deactivate(settings, args.username)
+    print(f"已停用 {account.username}，该账号原有的登录已全部失效。")
+    return 0
+
+
+def cmd_staff_list(settings: Settings, args: argparse.Namespace) -> int:
+    accounts = staff.list_users(settings)
+    if not accounts:
+        print("还没有工作人员账号。创建第一个管理员: zhiban staff add <用户名> --role admin")
+        return 0
+    for a in accounts:
+        state = "停用" if not a.active else ("锁定" if a.locked_until else "启用")
+        last = f"{a.last_login_at:%Y-%m-%d %H:%M}" if a.last_login_at else "从未登录"
+        print(f"{a.username:<20} {staff.ROLES[a.role]:<4} {state:<3} {last:<16} {a.display_name}")
+    return 0
+
+
+def cmd_phone(settings: Settings, args: argparse.Namespace) -> int:
+    # imported here: pjsua2 and the speech models are only needed by the phone process
+    import asyncio
+
+    from voice.phone.server import serve
+    from voice.phone.sip import SipError
+
+    try:
+        asyncio.run(serve(settings))
+    except SipError as exc:
+        print(f"电话服务无法启动: {exc}。请检查 ZHIBAN_SIP_HOST 和 ZHIBAN_SIP_PORT。", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"电话服务无法启动: {exc}。请用 ZHIBAN_SIP_HEALTH_PORT 换一个健康检查端口。", file=sys.stderr)
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="zhiban", description="智办 政务服务智能助手")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -182,6 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.set_defaults(func=cmd_train)
     sub.add_parser("doctor", help="检查运行环境并给出处理建议").set_defaults(func=cmd_doctor)
     sub.add_parser("keygen", help="生成一个新的个人数据加密密钥（用于 ZHIBAN_DATA_KEY）").set_defaults(func=cmd_keygen)
+    sub.add_parser("phone", help="接听电话（SIP）: 问候、听、回答，直到 Ctrl-C").set_defaults(func=cmd_phone)
     kb = sub.add_parser("kb", help="知识库: 校验、建索引、检索、导入、评测").add_subparsers(
         dest="kb_command", required=True
     )
@@ -217,6 +292,21 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--json", action="store_true", help="输出一个 JSON 对象")
     evaluation.add_argument("--misses", action="store_true", help="列出排名第一不正确的问题")
     evaluation.set_defaults(func=cmd_kb_eval)
+    accounts = sub.add_parser("staff", help="工作人员账号: 新建、改密码、停用、列表").add_subparsers(
+        dest="staff_command", required=True
+    )
+    add = accounts.add_parser("add", help="新建账号（密码输入两次，或取自 ZHIBAN_NEW_STAFF_PASSWORD）")
+    add.add_argument("username", help="用户名：3到32位小写字母、数字或 _ . -")
+    add.add_argument("--role", choices=sorted(staff.ROLES), required=True, help="agent 工作人员 / admin 管理员")
+    add.add_argument("--name", help="显示名（姓名），默认同用户名")
+    add.set_defaults(func=cmd_staff_add)
+    passwd = accounts.add_parser("passwd", help="重设密码（同时解除锁定、让原有登录失效）")
+    passwd.add_argument("username")
+    passwd.set_defaults(func=cmd_staff_passwd)
+    disable = accounts.add_parser("disable", help="停用账号（原有登录立即失效）")
+    disable.add_argument("username")
+    disable.set_defaults(func=cmd_staff_disable)
+    accounts.add_parser("list", help="列出全部账号").set_defaults(func=cmd_staff_list)
     return parser
 
 
@@ -235,6 +325,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         TrainingError, SupervisorError, CorpusError, IndexError_, EmbedderError, EvalSetError, ImportProblems
     ) as exc:  # fmt: skip
         print(f"\n{exc}", file=sys.stderr)
+        return 1
+    except staff.StaffError as exc:
+        print(exc.message, file=sys.stderr)
         return 1
     return code
 

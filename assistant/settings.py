@@ -46,9 +46,8 @@ class Settings(BaseSettings):
         DEVELOPMENT_DATA_KEY,
         description="Encrypts personal data at rest (Fernet: 32 bytes, URL-safe base64; `zhiban keygen` makes one).",
     )
-    staff_token: str = Field(
-        "",
-        description="Bearer token of the staff API (application status changes); empty disables the staff API.",
+    staff_session_hours: float = Field(
+        8.0, gt=0, le=24 * 30, description="Hours a staff sign-in (session cookie or bearer token) stays valid."
     )
     host: str = Field("127.0.0.1", description="Interface the gateway listens on.")
     gateway_port: int = Field(8000, ge=1, le=65535, description="Port of the public gateway.")
@@ -131,6 +130,122 @@ class Settings(BaseSettings):
         lt=5,
         description="Seconds to wait for Rasa before answering WeChat at once and sending the answer as a message.",
     )
+    sip_enabled: bool = Field(False, description="Answer phone calls over SIP: `zhiban run` starts the phone process.")
+    sip_host: str = Field(
+        "127.0.0.1", description="Address the SIP endpoint listens on (the interface facing the PBX)."
+    )
+    sip_port: int = Field(5060, ge=1, le=65535, description="UDP port of the SIP endpoint.")
+    sip_public_address: str = Field(
+        "", description="Address put into SIP/SDP when it differs from sip_host (NAT); empty: sip_host."
+    )
+    sip_rate: Literal[8000, 16000] = Field(
+        8000, description="Sample rate of the call audio the assistant hears and speaks (8000: G.711; 16000: G.722)."
+    )
+    sip_max_calls: int = Field(4, ge=1, le=64, description="Calls answered at once; more get 486 Busy Here.")
+    sip_health_port: int = Field(
+        5065, ge=1, le=65535, description="Loopback HTTP port of the phone process's health check (`/health`)."
+    )
+    phone_transfer_uri: str = Field(
+        "", description="SIP URI that a call is transferred to (REFER) when the caller asks for a person; empty: none."
+    )
+    phone_stream_token: str = Field(
+        "",
+        description="Token a switch presents to the audio-stream WebSocket (mod_audio_stream); empty turns it off.",
+    )
+    phone_silence_seconds: float = Field(
+        8.0, gt=0, le=60, description="Seconds of silence before a call asks whether the caller is still there."
+    )
+    analytics_retention_days: int = Field(
+        180,
+        ge=1,
+        le=3660,
+        description="Days the turn log (the source of the analytics) is kept; older turns are deleted.",
+    )
+    kb_upload_max_mb: float = Field(
+        5.0, gt=0, le=100, description="Largest knowledge sheet (.xlsx/.csv/.jsonl) the admin page accepts, in MB."
+    )
+    # text-to-speech (voice/tts): edge-tts first, espeak-ng as the offline fallback (docs/voice.md)
+    tts_backends: str = Field(
+        "edge,espeak",
+        description="TTS backends in failover order, comma-separated: edge (edge-tts, online) and espeak (espeak-ng).",
+    )
+    tts_voice: str = Field("zh-CN-XiaoxiaoNeural", description="edge-tts voice (any zh-CN Neural voice).")
+    tts_rate: str = Field("+0%", description="edge-tts speaking rate of the standard profile, e.g. +0% or -10%.")
+    tts_volume: str = Field("+0%", description="edge-tts volume of the standard profile, e.g. +0%.")
+    tts_elder_rate: str = Field("-20%", description="edge-tts speaking rate of the elder profile (长辈版, phone).")
+    tts_elder_volume: str = Field("+20%", description="edge-tts volume of the elder profile.")
+    tts_edge_url: str = Field(
+        "",
+        description="WebSocket URL of the edge-tts service; empty: Microsoft's. Tests and benchmarks use a local fake.",
+    )
+    tts_timeout: float = Field(
+        3.0,
+        gt=0,
+        le=60,
+        description="Seconds edge-tts may stay silent (before the first audio or between chunks) before it has failed.",
+    )
+    tts_retries: int = Field(1, ge=0, le=5, description="Retries of a failed edge-tts attempt (exponential backoff).")
+    tts_backoff: float = Field(0.25, ge=0, le=10, description="Seconds before the first retry; doubles each retry.")
+    tts_breaker_failures: int = Field(
+        3, ge=1, le=100, description="Consecutive edge-tts failures that open the circuit (espeak-ng speaks directly)."
+    )
+    tts_breaker_cooldown: float = Field(
+        30.0, gt=0, le=3600, description="Seconds the circuit stays open before one trial call goes to edge-tts."
+    )
+    tts_espeak_voice: str = Field(
+        "cmn-latn-pinyin", description="espeak-ng voice (`cmn` reads tone digits in English; keep cmn-latn-pinyin)."
+    )
+    tts_espeak_speed: int = Field(160, ge=80, le=450, description="espeak-ng words per minute, standard profile.")
+    tts_espeak_elder_speed: int = Field(125, ge=80, le=450, description="espeak-ng words per minute, elder profile.")
+    tts_espeak_amplitude: int = Field(100, ge=0, le=200, description="espeak-ng amplitude, standard profile.")
+    tts_espeak_elder_amplitude: int = Field(150, ge=0, le=200, description="espeak-ng amplitude, elder profile.")
+    tts_cache_mb: float = Field(
+        200.0, ge=0, description="Size cap of the speech cache in data_dir/tts-cache, in MB (0: no cache)."
+    )
+    tts_max_chars: int = Field(2000, ge=1, le=20000, description="Longest text POST /api/v1/tts accepts.")
+    # speech recognition (voice/asr): faster-whisper offline, or a FunASR websocket server (docs/voice.md)
+    asr_backend: Literal["whisper", "funasr"] = Field(
+        "whisper", description="ASR backend: whisper (faster-whisper, offline) or funasr (a FunASR websocket server)."
+    )
+    asr_model_dir: Path | None = Field(
+        None,
+        description="Where the Whisper model is assembled from its PyPI parts; empty means data_dir/asr/whisper-base.",
+    )
+    asr_threads: int = Field(2, ge=1, le=64, description="CPU threads of one Whisper inference.")
+    asr_beam_size: int = Field(2, ge=1, le=10, description="Whisper beam size (larger: slower, rarely better).")
+    asr_hotwords: bool = Field(
+        True, description="Bias recognition towards the knowledge base's item names and aliases."
+    )
+    asr_hotword_tokens: int = Field(
+        200, ge=0, le=223, description="Whisper prompt tokens the hotwords may take (faster-whisper caps them at 223)."
+    )
+    asr_max_seconds: float = Field(
+        60.0, gt=0, le=600, description="Longest audio POST /api/v1/asr accepts, in seconds."
+    )
+    asr_max_bytes: int = Field(
+        2 * 1024 * 1024, ge=1024, le=50 * 1024 * 1024, description="Largest upload POST /api/v1/asr accepts, in bytes."
+    )
+    asr_funasr_url: str = Field(
+        "ws://127.0.0.1:10095", description="WebSocket URL of the FunASR runtime server (asr_backend=funasr)."
+    )
+    asr_funasr_mode: Literal["offline", "online", "2pass"] = Field(
+        "offline", description="FunASR recognition mode: offline (one final result), online or 2pass (streaming)."
+    )
+    asr_funasr_timeout: float = Field(
+        10.0, gt=0, le=120, description="Seconds the FunASR server may take to connect or to give the final result."
+    )
+    asr_vad_silence_ms: int = Field(
+        700, ge=100, le=5000, description="Silence after speech that ends an utterance on the phone, in ms."
+    )
+    asr_vad_min_speech_ms: int = Field(
+        200,
+        ge=20,
+        le=5000,
+        description="Shortest sound that counts as speech on the phone (coughs, clicks are shorter).",
+    )
+    asr_vad_max_utterance_s: float = Field(
+        15.0, gt=0, le=120, description="Longest utterance on the phone; it is cut and recognised at this length."
+    )
 
     @field_validator("database_url", "tracker_store_url")
     @classmethod
@@ -145,13 +260,6 @@ class Settings(BaseSettings):
         for origin in (o.strip() for o in value.split(",") if o.strip()):
             if origin != "*" and not origin.startswith(("http://", "https://")):
                 raise ValueError(f"{origin!r} is not an origin; use e.g. https://zwfw.example.gov.cn (comma-separated)")
-        return value
-
-    @field_validator("staff_token")
-    @classmethod
-    def _staff_token(cls, value: str) -> str:
-        if value and len(value) < 16:
-            raise ValueError("must be at least 16 characters (or empty to turn the staff API off)")
         return value
 
     @field_validator("data_key")
@@ -197,6 +305,49 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s) URL such as https://api.weixin.qq.com")
         return value.rstrip("/")
 
+    @field_validator("phone_transfer_uri")
+    @classmethod
+    def _sip_uri(cls, value: str) -> str:
+        if value and not re.fullmatch(r"sips?:[^\s@]+@[^\s@]+|sips?:[^\s@]+", value):
+            raise ValueError("must be a SIP URI such as sip:12345@pbx.example.gov.cn (or empty)")
+        return value
+
+    @field_validator("phone_stream_token")
+    @classmethod
+    def _stream_token(cls, value: str) -> str:
+        if value and len(value) < 16:
+            raise ValueError("must be at least 16 characters (or empty to turn the audio stream off)")
+        return value
+
+    @field_validator("tts_rate", "tts_volume", "tts_elder_rate", "tts_elder_volume")
+    @classmethod
+    def _tts_percent(cls, value: str) -> str:
+        if not re.fullmatch(r"[+-][0-9]{1,3}%", value):
+            raise ValueError("must be a signed percentage such as +0%, -20% or +20%")
+        return value
+
+    @field_validator("tts_backends")
+    @classmethod
+    def _tts_backends(cls, value: str) -> str:
+        names = [name.strip() for name in value.split(",") if name.strip()]
+        if not names or any(name not in ("edge", "espeak") for name in names) or len(set(names)) != len(names):
+            raise ValueError("must list edge and/or espeak, comma-separated, e.g. edge,espeak or espeak")
+        return ",".join(names)
+
+    @field_validator("tts_edge_url")
+    @classmethod
+    def _tts_edge_url(cls, value: str) -> str:
+        if value and not re.fullmatch(r"wss?://\S+", value):
+            raise ValueError("must be a ws:// or wss:// URL (or empty for Microsoft's service)")
+        return value
+
+    @field_validator("asr_funasr_url")
+    @classmethod
+    def _asr_funasr_url(cls, value: str) -> str:
+        if not re.fullmatch(r"wss?://\S+", value):
+            raise ValueError("must be a ws:// or wss:// URL such as ws://127.0.0.1:10095")
+        return value
+
     @model_validator(mode="after")
     def _production_secret(self) -> Settings:
         if self.env == "production" and self.secret_key == DEVELOPMENT_SECRET:
@@ -231,6 +382,11 @@ class Settings(BaseSettings):
     @property
     def index_root(self) -> Path:
         return self.index_dir_override or self.data_dir / "index"
+
+    @property
+    def asr_model_path(self) -> Path:
+        """Directory of the assembled Whisper model (model.bin joined from the two PyPI parts)."""
+        return self.asr_model_dir or self.data_dir / "asr" / "whisper-base"
 
     @property
     def app_database_url(self) -> str:

@@ -48,8 +48,12 @@ class Ticket(Base):
     summary: Mapped[str] = mapped_column(Text)
     questions: Mapped[list[str]] = mapped_column(JSON, default=list)
     facts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | claimed | closed (assistant/agent_desk.py)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=now)
+    assignee: Mapped[str] = mapped_column(String(64), default="")  # username of the agent who claimed it
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, default=None)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, default=None)
+    resolution: Mapped[str] = mapped_column(Text, default="")  # what the agent did, written when closing
 
     @property
     def number(self) -> str:
@@ -101,7 +105,7 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
-def migrate(engine: Engine, revision: str = "heads") -> None:
+def migrate(engine: Engine, revision: str = "head") -> None:
     """Upgrade the database to ``revision``.
 
     A database made before migrations existed (its tables created directly) is stamped with the first revision, whose

@@ -20,7 +20,12 @@ from fastapi_offline import FastAPIOffline
 from assistant.settings import Settings, get_settings
 from channels.errors import error_body, install_error_handlers
 from channels.rasa_client import RasaClient
-from channels.routers import applications, chat, health, knowledge, web, wechat
+from channels.routers import admin as admin_routes
+from channels.routers import agent as agent_routes
+from channels.routers import applications, audio_stream, chat, health, knowledge, ratings, web, wechat
+from channels.routers import staff as staff_routes
+from channels.routers import voice as voice_routes
+from channels.schemas import document_errors
 from knowledge.service import get_searcher
 
 #: Largest request body accepted; a chat message of 2,000 characters is about 6 KB of JSON.
@@ -80,16 +85,31 @@ def create_app(settings: Settings | None = None, *, rasa_transport: httpx.AsyncB
     @app.middleware("http")
     async def limit_body_size(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+        # knowledge sheets uploaded on the admin page are larger than any other request
+        limit = (
+            admin_routes.request_limit_bytes(settings)
+            if request.url.path == admin_routes.IMPORT_PATH
+            else voice_routes.asr_request_limit_bytes(settings)
+            if request.url.path == voice_routes.ASR_PATH
+            else MAX_BODY_BYTES
+        )
+        if length is not None and (not length.isdigit() or int(length) > limit):
             return JSONResponse(error_body("http_413", "请求内容太大。"), status_code=413)
         return await call_next(request)
 
     install_error_handlers(app)
     app.include_router(chat.router)
     app.include_router(applications.router)
+    app.include_router(staff_routes.router)
     app.include_router(health.router)
     app.include_router(knowledge.router)
     app.include_router(web.router)
     app.include_router(wechat.router)
+    app.include_router(ratings.router)
+    app.include_router(voice_routes.router)
+    app.include_router(audio_stream.router)
+    app.include_router(admin_routes.router)
+    app.include_router(agent_routes.router)
     app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
+    document_errors(app)
     return app

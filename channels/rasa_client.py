@@ -7,7 +7,9 @@ with the cause in its context, so callers never see an httpx exception.
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import quote
 
@@ -64,6 +66,34 @@ class RasaClient:
             raise AssistantUnavailable(context=f"unexpected answer from Rasa: {str(messages)[:200]}")
         return messages
 
+    async def stream(
+        self, sender: str, text: str, metadata: dict[str, Any] | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Send ``text`` as ``sender`` and yield Rasa's messages one by one, as Rasa produces them.
+
+        Uses the REST channel's streaming mode (``?stream=true``): Rasa writes each bot message as one line of JSON as
+        soon as an action has uttered it. The client's timeout applies to each wait for the next line, so a Rasa that
+        stops writing (it does when an exception escapes its message handling) ends the stream with an error.
+
+        Raises:
+            AssistantUnavailable: Rasa is unreachable, timed out, answered with an error or wrote a line that is not a
+                message — possibly after some messages were yielded.
+        """
+        payload = {"sender": sender, "message": text, "metadata": metadata or {}}
+        url = f"{self._rasa_url}{WEBHOOK_PATH}"
+        try:
+            async with self._client.stream("POST", url, params={"stream": "true"}, json=payload) as response:
+                if response.status_code != 200:
+                    body = (await response.aread()).decode("utf-8", "replace")
+                    raise AssistantUnavailable(context=f"Rasa answered HTTP {response.status_code}: {body[:200]}")
+                async for line in response.aiter_lines():
+                    if line.strip():
+                        yield _message(line)
+        except httpx.TimeoutException as exc:
+            raise AssistantUnavailable(context=f"Rasa did not go on in time: {exc!r}") from exc
+        except httpx.HTTPError as exc:
+            raise AssistantUnavailable(context=f"Rasa unreachable or stream broken: {exc!r}") from exc
+
     async def tracker(self, sender: str, *, events: str = "ALL") -> dict[str, Any]:
         """The conversation's tracker from Rasa's HTTP API: ``slots``, ``latest_message``, ``active_loop`` and, unless
         ``events`` is ``"NONE"``, its ``events`` (``"AFTER_RESTART"``, ``"APPLIED"`` and ``"ALL"`` as in Rasa's API).
@@ -110,3 +140,14 @@ class RasaClient:
         except httpx.HTTPError:
             return False
         return response.status_code == 200
+
+
+def _message(line: str) -> dict[str, Any]:
+    """One line of Rasa's message stream as a message."""
+    try:
+        message = json.loads(line)
+    except ValueError as exc:
+        raise AssistantUnavailable(context=f"Rasa streamed a line that is not JSON: {line[:200]!r}") from exc
+    if not isinstance(message, dict):
+        raise AssistantUnavailable(context=f"unexpected message streamed by Rasa: {line[:200]!r}")
+    return message

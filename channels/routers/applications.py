@@ -1,7 +1,8 @@
 """Applications: the applicant's printable summary, and the staff API that moves an application through its statuses.
 
 The summary link handed to the applicant carries a token signed with the gateway's secret, so only someone who was given the
-link can open it. Staff requests carry ``Authorization: Bearer <ZHIBAN_STAFF_TOKEN>``.
+link can open it. The staff routes need a signed-in staff member (:data:`channels.auth.AgentDep`); each status change
+records who made it.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import hmac
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -17,23 +18,11 @@ from starlette.concurrency import run_in_threadpool
 from assistant import applications as apps
 from assistant.printable import summary_token, to_html, to_pdf
 from assistant.settings import Settings
+from channels.auth import AgentDep
 from channels.deps import SettingsDep
-from channels.errors import Forbidden, InvalidInput, NotFound, Unauthorized
+from channels.errors import Forbidden, InvalidInput, NotFound
 
 router = APIRouter(prefix="/api/v1", tags=["applications"])
-
-
-def require_staff(settings: SettingsDep, authorization: Annotated[str, Header()] = "") -> None:
-    if not settings.staff_token:
-        raise Forbidden("工作人员接口未启用（未配置 ZHIBAN_STAFF_TOKEN）。")
-    scheme, _, token = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        raise Unauthorized("请先登录工作人员账号。")
-    if not hmac.compare_digest(token.encode(), settings.staff_token.encode()):
-        raise Forbidden("没有权限进行这个操作。")
-
-
-StaffDep = Annotated[None, Depends(require_staff)]
 
 
 class StatusChange(BaseModel):
@@ -42,7 +31,6 @@ class StatusChange(BaseModel):
         description="新状态：accepted 已受理、reviewing 审核中、correction 需补正、completed 已办结、rejected 不予受理",
     )
     note: str = Field("", max_length=500, description="给申请人的说明（需补正时写明要补什么）")
-    actor: str = Field("staff", max_length=64, description="操作人")
 
 
 class HistoryEntry(BaseModel):
@@ -85,7 +73,7 @@ def _found(settings: Settings, receipt_no: str) -> apps.Receipt:
 
 
 @router.get("/staff/applications/{receipt_no}", response_model=ApplicationView, summary="查看申请（工作人员）")
-async def staff_get(receipt_no: str, settings: SettingsDep, _: StaffDep) -> ApplicationView:
+async def staff_get(receipt_no: str, settings: SettingsDep, user: AgentDep) -> ApplicationView:
     return view(await run_in_threadpool(_found, settings, receipt_no))
 
 
@@ -95,10 +83,10 @@ async def staff_get(receipt_no: str, settings: SettingsDep, _: StaffDep) -> Appl
     summary="变更申请状态（工作人员）",
     responses={404: {"description": "没有这个申请"}, 409: {"description": "当前状态不能变更为该状态"}},
 )
-async def staff_move(receipt_no: str, change: StatusChange, settings: SettingsDep, _: StaffDep) -> ApplicationView:
+async def staff_move(receipt_no: str, change: StatusChange, settings: SettingsDep, user: AgentDep) -> ApplicationView:
     try:
         receipt = await run_in_threadpool(
-            lambda: apps.move(settings, receipt_no, change.status, note=change.note, actor=change.actor)
+            lambda: apps.move(settings, receipt_no, change.status, note=change.note, actor=user.username)
         )
     except apps.ApplicationNotFound as exc:
         raise NotFound("没有这个受理编号的申请。") from exc

@@ -37,10 +37,12 @@ from wechatpy.utils import check_signature  # type: ignore[import-untyped]
 from assistant import wechat_store as store
 from assistant.settings import Settings
 from assistant.text import normalize_message
+from assistant.turn_log import record_turn
 from assistant.vault import redact
 from channels.deps import RasaDep, SettingsDep
 from channels.errors import AssistantUnavailable, Forbidden, GatewayError, InvalidInput, NotFound
 from channels.rasa_client import RasaClient
+from channels.routers.ratings import WECHAT_INVITATION, invites_rating, rate_from_wechat
 from channels.schemas import reply_from_rasa
 from channels.wechat import (
     GREETING,
@@ -284,14 +286,32 @@ async def _converse(incoming: Incoming, settings: Settings, rasa: RasaClient, ba
     A failure becomes its Chinese message as the answer (for a welcome: the fixed welcome text), so the person is told.
     """
     conversation = incoming.conversation_id
+    started = time.monotonic()
     try:
+        if incoming.kind == "text":  # 好差评: "评价4 …" is recorded here and never reaches Rasa
+            channel = "mini" if incoming.channel == "mini" else "wechat"
+            rated = await rate_from_wechat(settings, rasa, conversation, incoming.text, channel=channel)
+            if rated is not None:
+                return split_text(rated)
         message = GREETING if incoming.kind == "welcome" else await _message_for_rasa(settings, incoming)
         messages = await rasa.send(conversation, message, metadata={"channel": f"wechat-{incoming.channel}"})
         if not messages and not await rasa.actions_ready():
             raise AssistantUnavailable(context="action server not healthy and Rasa returned no messages")
-        rendered = render([reply_from_rasa(m) for m in messages], base_url)
+        await run_in_threadpool(
+            record_turn,
+            settings,
+            channel="mini" if incoming.channel == "mini" else "wechat",
+            conversation_id=conversation,
+            elder=False,
+            messages=messages,
+            question=message,
+            latency_ms=round((time.monotonic() - started) * 1000),
+        )
+        replies = [reply_from_rasa(m) for m in messages]
+        rendered = render(replies, base_url)
         await run_in_threadpool(store.remember_buttons, settings, conversation, list(rendered.buttons))
-        return split_text(rendered.text)
+        invitation = f"\n\n{WECHAT_INVITATION}" if invites_rating(replies) else ""  # after a handoff or a 受理编号
+        return split_text(rendered.text + invitation)
     except GatewayError as exc:
         log.warning("wechat %s: %s (%s)", incoming.ref, exc.code, exc.context or exc.message)
         return [WELCOME if incoming.kind == "welcome" else exc.message]

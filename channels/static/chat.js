@@ -11,6 +11,7 @@
   var smaller = document.getElementById("smaller");
   var bigger = document.getElementById("bigger");
   var sizeNow = document.getElementById("size-now");
+  var status = document.getElementById("status");
 
   var SIZE_MIN = 18;
   var SIZE_MAX = 32;
@@ -174,6 +175,38 @@
     if (box.childNodes.length) { show(box); }
   }
 
+  // ---- the conversation's state: what it is about, how far a form has got ----
+  var STAGES = { resume: "待确认是否接着填草稿", reuse: "待确认是否沿用以前的信息", materials: "核对材料", confirm: "核对信息，待提交" };
+  var FORM_DONE = { paused: "已暂存", submitted: "已提交", cancelled: "已取消" };
+
+  function statusText(state) {
+    if (!state) { return ""; }
+    var form = state.active_form;
+    var progress = state.form_progress;
+    if (form && form.status === "filling") {
+      var line = "正在填写：" + form.name;
+      if (progress && progress.stage === "fields") {
+        line += " · 已填 " + progress.answered + "/" + progress.total + " 项";
+      } else if (progress && STAGES[progress.stage]) {
+        line += " · " + STAGES[progress.stage];
+      }
+      return line;
+    }
+    if (form && FORM_DONE[form.status]) { return FORM_DONE[form.status] + "：" + form.name; }
+    if (state.ended) { return "对话已结束。还有问题可以继续问我。"; }
+    if (state.current_item) { return "当前事项：" + state.current_item.name; }
+    return "";
+  }
+
+  // state null means the gateway could not read it this turn: the last known line stays.
+  function showState(state, remember) {
+    if (state === null || state === undefined) { return; }
+    var line = statusText(state);
+    if (status.textContent !== line) { status.textContent = line; }
+    if (remember) { save(sessionStorage, "zhiban.status", line || null); }
+  }
+  if (sessionId) { status.textContent = load(sessionStorage, "zhiban.status") || ""; }
+
   // ---- talking to the gateway ----
   function fail(message, typed) {
     bubble("error", message + (typed ? "您输入的内容还在输入框里，可以稍后再发送。" : ""));
@@ -199,6 +232,7 @@
         if (error && error.code === "invalid_session") {
           sessionId = null;
           save(sessionStorage, "zhiban.session", null);
+          showState({}, true);
         }
         var message = (error && error.message) || "服务暂时不可用，请稍后再试。";
         if (!/[。！？]$/.test(message)) { message += "。"; }
@@ -212,6 +246,8 @@
         bubble("bot", "抱歉，我没有听明白。请换个说法，或拨打 12345 热线。");
       }
       res.body.replies.forEach(render);
+      showState(res.body.state, true);
+      document.dispatchEvent(new CustomEvent("zhiban:turn", { detail: { replies: res.body.replies, state: res.body.state || null, session_id: sessionId } }));
     }).catch(function () {
       fail("网络连接失败，请检查网络后再试。", typed);
     }).then(function () {

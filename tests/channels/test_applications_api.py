@@ -6,33 +6,35 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from assistant import applications as apps
 from assistant.printable import summary_path
 from assistant.settings import Settings
+from assistant.store import session_scope
 from channels.main import create_app
 from tests.channels.fake_rasa import FakeRasa
 from tests.utils.applications import submit_card_application
+from tests.utils.staff import StaffLogin, make_staff
 
-STAFF = "staff-token-of-enough-length"
 ID = "11010519491231002X"
 
 
 @pytest.fixture
-def staff_settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"staff_token": STAFF})
+def agent(settings: Settings) -> StaffLogin:
+    return make_staff(settings, "agent", username="wang.wu")
 
 
 @pytest.fixture
-def client(staff_settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(staff_settings, rasa_transport=FakeRasa().transport())) as test_client:
+def client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, rasa_transport=FakeRasa().transport())) as test_client:
         yield test_client
 
 
 @pytest.fixture
-def receipt(staff_settings: Settings) -> apps.Receipt:
+def receipt(settings: Settings) -> apps.Receipt:
     created, _ = submit_card_application(
-        staff_settings,
+        settings,
         user="u",
         key="k",
         answers={"holder_id_number": ID},
@@ -42,19 +44,33 @@ def receipt(staff_settings: Settings) -> apps.Receipt:
     return created
 
 
-def staff(token: str = STAFF) -> dict[str, str]:
+def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def test_staff_moves_an_application_through_its_lifecycle(client: TestClient, receipt: apps.Receipt) -> None:
+def test_staff_moves_an_application_through_its_lifecycle(
+    client: TestClient, settings: Settings, receipt: apps.Receipt, agent: StaffLogin
+) -> None:
     url = f"/api/v1/staff/applications/{receipt.receipt_no}"
     for status in ("accepted", "reviewing", "correction"):
-        response = client.post(f"{url}/status", json={"status": status, "note": "补交照片"}, headers=staff())
+        response = client.post(f"{url}/status", json={"status": status, "note": "补交照片"}, headers=agent.headers)
         assert response.status_code == 200, response.text
-    body = client.get(url, headers=staff()).json()
+    body = client.get(url, headers=agent.headers).json()
     assert body["status"] == "correction" and body["status_label"] == "需补正"
     assert [h["label"] for h in body["history"]] == ["已提交", "已受理", "审核中", "需补正"]
     assert ID not in str(body)
+
+
+def test_the_signed_in_staff_member_is_recorded_as_the_actor(
+    client: TestClient, settings: Settings, receipt: apps.Receipt, agent: StaffLogin
+) -> None:
+    url = f"/api/v1/staff/applications/{receipt.receipt_no}/status"
+    # an "actor" in the body is not trusted: the account that is signed in made the change
+    response = client.post(url, json={"status": "accepted", "actor": "someone-else"}, headers=agent.headers)
+    assert response.status_code == 200, response.text
+    with session_scope(settings) as session:
+        actors = list(session.scalars(select(apps.ApplicationEvent.actor).order_by(apps.ApplicationEvent.id)))
+    assert actors == ["applicant", "wang.wu"]
 
 
 @pytest.mark.parametrize(
@@ -66,16 +82,21 @@ def test_staff_moves_an_application_through_its_lifecycle(client: TestClient, re
     ],
 )
 def test_staff_move_refusals(
-    client: TestClient, receipt: apps.Receipt, payload: dict[str, str], status: int, code: str
+    client: TestClient, receipt: apps.Receipt, agent: StaffLogin, payload: dict[str, str], status: int, code: str
 ) -> None:
-    response = client.post(f"/api/v1/staff/applications/{receipt.receipt_no}/status", json=payload, headers=staff())
+    url = f"/api/v1/staff/applications/{receipt.receipt_no}/status"
+    response = client.post(url, json=payload, headers=agent.headers)
     assert response.status_code == status and response.json()["error"]["code"] == code
     assert any("\u4e00" <= ch <= "\u9fff" for ch in response.json()["error"]["message"])
 
 
 @pytest.mark.parametrize(
     ("headers", "status"),
-    [({}, 401), (staff("wrong-token-of-enough-length"), 403), ({"Authorization": "Basic abc"}, 401)],
+    [
+        ({}, 401),  # anonymous
+        (bearer("not-a-session-token-of-this-gateway"), 401),
+        ({"Authorization": "Basic abc"}, 401),  # not a bearer token, and no cookie
+    ],
 )
 def test_staff_routes_refuse_anonymous_and_wrong_tokens(
     client: TestClient, receipt: apps.Receipt, headers: dict[str, str], status: int
@@ -85,27 +106,20 @@ def test_staff_routes_refuse_anonymous_and_wrong_tokens(
     assert client.post(f"{url}/status", json={"status": "accepted"}, headers=headers).status_code == status
 
 
-def test_refused_requests_change_nothing(client: TestClient, staff_settings: Settings, receipt: apps.Receipt) -> None:
-    client.post(f"/api/v1/staff/applications/{receipt.receipt_no}/status", json={"status": "accepted"})
-    found = apps.find(staff_settings, receipt.receipt_no)
+def test_refused_requests_change_nothing(client: TestClient, settings: Settings, receipt: apps.Receipt) -> None:
+    response = client.post(f"/api/v1/staff/applications/{receipt.receipt_no}/status", json={"status": "accepted"})
+    assert response.status_code == 401 and response.json()["error"]["message"] == "请先登录工作人员账号。"
+    found = apps.find(settings, receipt.receipt_no)
     assert found is not None and found.status == "submitted"
 
 
-def test_staff_api_is_off_without_a_token(settings: Settings, receipt: apps.Receipt) -> None:
-    with TestClient(create_app(settings, rasa_transport=FakeRasa().transport())) as plain:
-        response = plain.get(f"/api/v1/staff/applications/{receipt.receipt_no}", headers=staff())
-    assert response.status_code == 403 and "ZHIBAN_STAFF_TOKEN" in response.json()["error"]["message"]
-
-
-def test_unknown_application_is_404(client: TestClient) -> None:
-    response = client.get("/api/v1/staff/applications/SBK-20990101-000001", headers=staff())
+def test_unknown_application_is_404(client: TestClient, agent: StaffLogin) -> None:
+    response = client.get("/api/v1/staff/applications/SBK-20990101-000001", headers=agent.headers)
     assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
 
 
-def test_printable_summary_needs_the_signed_link(
-    client: TestClient, staff_settings: Settings, receipt: apps.Receipt
-) -> None:
-    path = summary_path(staff_settings.secret_key, receipt.receipt_no)
+def test_printable_summary_needs_the_signed_link(client: TestClient, settings: Settings, receipt: apps.Receipt) -> None:
+    path = summary_path(settings.secret_key, receipt.receipt_no)
     page = client.get(path)
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert receipt.receipt_no in page.text and "110***********002X" in page.text and ID not in page.text

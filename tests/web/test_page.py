@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from assistant.crypto import cipher_for
+from assistant.settings import Settings
 from tests.channels.fake_rasa import FakeRasa
 from tests.web.conftest import LOST_STEPS, MATERIALS, Gateway
 
@@ -314,3 +316,55 @@ def test_the_page_loads_nothing_from_outside(page: Any, gateway: Gateway) -> Non
     # and the browser is told to refuse anything else
     policy = page.request.get("/").headers["content-security-policy"]
     assert "default-src 'self'" in policy and "connect-src 'self'" in policy
+
+
+@pytest.mark.parametrize("elder", [False, True], ids=["standard", "elder"])
+def test_the_status_line_shows_the_item_and_how_far_the_form_has_got(
+    new_page: Any, fake_rasa: FakeRasa, axe_source: str, tmp_path: Any, elder: bool
+) -> None:
+    page = new_page(bypass_csp=True)
+    if elder:
+        page.click("#elder")
+    status = page.locator("#status")
+    assert status.get_attribute("role") == "status" and status.get_attribute("aria-live") == "polite"
+    assert status.inner_text() == "" and status.bounding_box()["height"] == 0
+    cipher = cipher_for(Settings(env="test", data_dir=tmp_path))  # the gateway's (default test) data key
+    form = {"form": "social_security_card", "stage": "fields", "values": {"reason": "损坏"}, "skipped": []}
+    try:
+        fake_rasa.default_slots = {"current_item": "P02"}
+        ask(page, "社保卡丢了怎么补办")
+        assert status.inner_text() == "当前事项：社会保障卡补领换领"
+
+        fake_rasa.default_slots = {
+            "current_item": "P02",
+            "app_form": "social_security_card",
+            "form_status": "filling",
+            "app_state": cipher.encrypt_json(form),
+        }
+        ask(page, "我要补办")
+        assert status.inner_text() == "正在填写：社会保障卡补领换领申请 · 已填 1/7 项"
+        shown = [t for t in page.evaluate(MEASURE_TEXT) if t["text"].startswith("正在填写")]
+        assert len(shown) == 1
+        assert shown[0]["size"] >= (18 if elder else 14)
+        assert shown[0]["lineHeight"] >= 1.3 * shown[0]["size"]
+        assert shown[0]["contrast"] >= (7 if elder else 4.5)
+        assert axe(page, axe_source) == []
+
+        fake_rasa.tracker_status = 500  # the state cannot be read: the last line stays
+        ask(page, "你好")
+        assert status.inner_text() == "正在填写：社会保障卡补领换领申请 · 已填 1/7 项"
+        page.reload()  # and a reload of the same conversation shows it again
+        assert status.inner_text() == "正在填写：社会保障卡补领换领申请 · 已填 1/7 项"
+
+        fake_rasa.tracker_status = 200
+        fake_rasa.default_slots = {"app_form": "social_security_card", "form_status": "submitted"}
+        ask(page, "确认提交")
+        assert status.inner_text() == "已提交：社会保障卡补领换领申请"
+        fake_rasa.default_slots = {}
+        fake_rasa.intent_of = lambda text: "goodbye"
+        ask(page, "再见")
+        assert status.inner_text().startswith("对话已结束")
+    finally:
+        fake_rasa.default_slots = {}
+        fake_rasa.tracker_status = 200
+        fake_rasa.intent_of = lambda text: None
