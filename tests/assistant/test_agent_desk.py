@@ -4,10 +4,7 @@ and PostgreSQL, and the migration that adds them."""
 from __future__ import annotations
 
 import datetime as dt
-import itertools
-import subprocess
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,41 +13,11 @@ from sqlalchemy import create_engine, inspect, text
 
 from assistant import agent_desk as desk
 from assistant.settings import Settings
-from assistant.store import Ticket, add_ticket, alembic_config, engine_for, migrate
-from tests.utils.postgres import running_postgres
-
-_databases = itertools.count()
+from assistant.store import Ticket, add_ticket, alembic_config, migrate
+from tests.utils.stores import stored_text
 
 PHONE = "13812345678"
 ID = "11010519491231002X"
-
-
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[str]:
-    with running_postgres() as url:
-        yield url
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, settings: Settings) -> Settings:
-    """The settings of an empty application store: a SQLite file, or a new database on a real PostgreSQL server."""
-    if request.param == "sqlite":
-        return settings
-    server: str = request.getfixturevalue("postgres_server")
-    name = f"d{next(_databases)}"
-    port = server.rsplit(":", 1)[1].split("/")[0]
-    subprocess.run(["psql", "-h", "127.0.0.1", "-p", port, "-U", "postgres", "-c", f"CREATE DATABASE {name}"], check=True,
-                   capture_output=True)  # fmt: skip
-    return settings.model_copy(update={"database_url": server.rsplit("/", 1)[0] + f"/{name}"})
-
-
-def stored_text(settings: Settings) -> str:
-    engine = engine_for(settings.app_database_url)
-    with engine.connect() as connection:
-        return "\n".join(
-            str(tuple(row)) for table in inspect(engine).get_table_names()
-            for row in connection.execute(text(f'SELECT * FROM "{table}"'))
-        )  # fmt: skip
 
 
 def ticket(settings: Settings, **fields: object) -> Ticket:

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import itertools
-import subprocess
-from collections.abc import Iterator
 
 import pytest
 
@@ -29,9 +26,7 @@ from assistant.analytics import (
 )
 from assistant.settings import Settings
 from assistant.turn_log import record_turn
-from tests.utils.postgres import running_postgres
 
-_databases = itertools.count()
 DAY = dt.date(2026, 11, 30)
 
 
@@ -188,24 +183,6 @@ def test_report_keeps_only_the_period_and_serialises() -> None:
 
 
 # --- queries on the store -------------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def postgres_server() -> Iterator[str]:
-    with running_postgres() as url:
-        yield url
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, settings: Settings) -> Settings:
-    if request.param == "sqlite":
-        return settings
-    server: str = request.getfixturevalue("postgres_server")
-    name = f"analytics{next(_databases)}"
-    port = server.rsplit(":", 1)[1].split("/")[0]
-    subprocess.run(["psql", "-h", "127.0.0.1", "-p", port, "-U", "postgres", "-c", f"CREATE DATABASE {name}"], check=True,
-                   capture_output=True)  # fmt: skip
-    return settings.model_copy(update={"database_url": server.rsplit("/", 1)[0] + f"/{name}"})
-
-
 NOT_FOUND = [{"custom": {"type": "text", "text": "抱歉", "outcome": "not_found"}}]
 ANSWERED = [{"custom": {"type": "answer", "text": "…", "item_code": "P02"}}]
 

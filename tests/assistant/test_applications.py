@@ -3,10 +3,7 @@ encryption at rest and migrations."""
 
 from __future__ import annotations
 
-import itertools
-import subprocess
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,39 +14,7 @@ from assistant.crypto import DataCipher, DataKeyError, generate_key
 from assistant.settings import Settings
 from assistant.store import Base, driver_url, engine_for, migrate
 from tests.utils.applications import submit_card_application
-from tests.utils.postgres import running_postgres
-
-_databases = itertools.count()
-
-
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[str]:
-    with running_postgres() as url:
-        yield url
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, settings: Settings) -> Settings:
-    """The settings of an empty application store: a SQLite file, or a new database on a real PostgreSQL server."""
-    if request.param == "sqlite":
-        return settings
-    server: str = request.getfixturevalue("postgres_server")
-    name = f"t{next(_databases)}"
-    port = server.rsplit(":", 1)[1].split("/")[0]
-    subprocess.run(["psql", "-h", "127.0.0.1", "-p", port, "-U", "postgres", "-c", f"CREATE DATABASE {name}"], check=True,
-                   capture_output=True)  # fmt: skip
-    return settings.model_copy(update={"database_url": server.rsplit("/", 1)[0] + f"/{name}"})
-
-
-def stored_text(settings: Settings) -> str:
-    """Every row of every table, as text (what someone reading the database would see)."""
-    engine = engine_for(settings.app_database_url)
-    with engine.connect() as connection:
-        return "\n".join(
-            str(tuple(row)) for table in inspect(engine).get_table_names()
-            for row in connection.execute(text(f'SELECT * FROM "{table}"'))
-        )  # fmt: skip
-
+from tests.utils.stores import stored_text
 
 ID = "11010519491231002X"
 PHONE = "13812345678"

@@ -4,11 +4,8 @@ transaction, closing follow-ups, masked comments; on SQLite and on PostgreSQL.""
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import re
-import subprocess
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,32 +17,10 @@ from assistant import ratings
 from assistant.settings import Settings
 from assistant.store import engine_for, migrate
 from nlu.extract import RECEIPT
-from tests.utils.postgres import running_postgres
-
-_databases = itertools.count()
 
 T0 = dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.UTC)
 ID = "11010519491231002X"
 PHONE = "138 1234 5678"
-
-
-@pytest.fixture(scope="module")
-def postgres_server() -> Iterator[str]:
-    with running_postgres() as url:
-        yield url
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, settings: Settings) -> Settings:
-    """The settings of an empty store: a SQLite file, or a new database on a real PostgreSQL server."""
-    if request.param == "sqlite":
-        return settings
-    server: str = request.getfixturevalue("postgres_server")
-    name = f"r{next(_databases)}"
-    port = server.rsplit(":", 1)[1].split("/")[0]
-    subprocess.run(["psql", "-h", "127.0.0.1", "-p", port, "-U", "postgres", "-c", f"CREATE DATABASE {name}"], check=True,
-                   capture_output=True)  # fmt: skip
-    return settings.model_copy(update={"database_url": server.rsplit("/", 1)[0] + f"/{name}"})
 
 
 def rate(

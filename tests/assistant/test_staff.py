@@ -5,9 +5,6 @@ Store tests run on SQLite and on a real PostgreSQL server."""
 from __future__ import annotations
 
 import datetime as dt
-import itertools
-import subprocess
-from collections.abc import Iterator
 
 import pytest
 from argon2 import PasswordHasher
@@ -19,31 +16,17 @@ from assistant import staff
 from assistant.cli import main
 from assistant.settings import Settings
 from assistant.store import engine_for
-from tests.utils.postgres import running_postgres
 from tests.utils.staff import DEFAULT_PASSWORD, fast_hashing, make_staff
+from tests.utils.stores import stored_text
 
-_databases = itertools.count()
 GOOD = "Zhiban-2026-pass"
 
 
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[str]:
-    with running_postgres() as url:
-        yield url
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    """The settings of an empty store (SQLite file or a new PostgreSQL database), with cheap argon2 parameters."""
+@pytest.fixture
+def store(store: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """The shared empty store (SQLite or PostgreSQL), with cheap argon2 parameters."""
     fast_hashing(monkeypatch)
-    if request.param == "sqlite":
-        return settings
-    server: str = request.getfixturevalue("postgres_server")
-    name = f"s{next(_databases)}"
-    port = server.rsplit(":", 1)[1].split("/")[0]
-    subprocess.run(["psql", "-h", "127.0.0.1", "-p", port, "-U", "postgres", "-c", f"CREATE DATABASE {name}"], check=True,
-                   capture_output=True)  # fmt: skip
-    return settings.model_copy(update={"database_url": server.rsplit("/", 1)[0] + f"/{name}"})
+    return store
 
 
 class Clock:
@@ -62,13 +45,8 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     return Clock(monkeypatch)
 
 
-def stored_text(settings: Settings) -> str:
-    engine = engine_for(settings.app_database_url)
-    with engine.connect() as connection:
-        return "\n".join(
-            str(tuple(row)) for table in ("staff_users", "staff_sessions")
-            for row in connection.execute(text(f'SELECT * FROM "{table}"'))
-        )  # fmt: skip
+def stored_text_of(settings: Settings) -> str:
+    return stored_text(settings, ("staff_users", "staff_sessions"))
 
 
 # --- rules -----------------------------------------------------------------------------------------------------------
@@ -130,7 +108,7 @@ def test_passwords_are_stored_as_argon2id_hashes_only(settings: Settings) -> Non
     assert (account.username, account.display_name, account.role, account.active) == ("wang.wu", "王五", "agent", True)
     with engine_for(settings.app_database_url).connect() as connection:
         stored = connection.execute(text("SELECT password_hash FROM staff_users")).scalar_one()
-    assert stored.startswith("$argon2id$") and GOOD not in stored_text(settings)
+    assert stored.startswith("$argon2id$") and GOOD not in stored_text_of(settings)
     assert not PasswordHasher().check_needs_rehash(stored)
 
 
@@ -229,7 +207,7 @@ def test_a_password_reset_unlocks(store: Settings) -> None:
 def test_a_session_token_is_never_stored(store: Settings) -> None:
     login = make_staff(store, "agent", username="wang.wu")
     assert staff.session_user(store, login.token) == staff.StaffUser(1, "wang.wu", login.display_name, "agent")
-    assert login.token not in stored_text(store) and staff.token_digest(login.token) in stored_text(store)
+    assert login.token not in stored_text_of(store) and staff.token_digest(login.token) in stored_text_of(store)
 
 
 def test_sessions_expire(store: Settings, clock: Clock) -> None:

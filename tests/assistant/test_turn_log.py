@@ -4,10 +4,7 @@ never breaks a turn."""
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import logging
-import subprocess
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,27 +17,6 @@ from assistant import turn_log
 from assistant.settings import Settings
 from assistant.store import session_scope
 from assistant.turn_log import Turn, make_turn, outcome_of, prune, record_turn, stored_question
-from tests.utils.postgres import running_postgres
-
-_databases = itertools.count()
-
-
-@pytest.fixture(scope="module")
-def postgres_server() -> Iterator[str]:
-    with running_postgres() as url:
-        yield url
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, settings: Settings) -> Settings:
-    if request.param == "sqlite":
-        return settings
-    server: str = request.getfixturevalue("postgres_server")
-    name = f"turns{next(_databases)}"
-    port = server.rsplit(":", 1)[1].split("/")[0]
-    subprocess.run(["psql", "-h", "127.0.0.1", "-p", port, "-U", "postgres", "-c", f"CREATE DATABASE {name}"], check=True,
-                   capture_output=True)  # fmt: skip
-    return settings.model_copy(update={"database_url": server.rsplit("/", 1)[0] + f"/{name}"})
 
 
 def custom(**fields: Any) -> dict[str, Any]:

@@ -63,3 +63,14 @@ def running_postgres() -> Iterator[str]:
     finally:
         subprocess.run(_as_server_user([pg_ctl, "-D", str(data), "-m", "fast", "stop"]), capture_output=True)
         shutil.rmtree(root, ignore_errors=True)
+
+
+def new_database(server_url: str, name: str) -> str:
+    """Create database ``name`` on the test server at ``server_url`` and return its URL."""
+    port = server_url.rsplit(":", 1)[1].split("/")[0]
+    subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-p", port, "-U", "postgres", "-c", f"CREATE DATABASE {name}"],
+        check=True,
+        capture_output=True,
+    )
+    return server_url.rsplit("/", 1)[0] + f"/{name}"
