@@ -19,13 +19,15 @@ from channels.errors import NotFound
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 #: The page loads nothing from elsewhere: scripts, styles and requests go to this gateway only (and it is never framed
-#: by another site). speechSynthesis (the 朗读 button) needs no network.
+#: by another site). Media may also come from blob: URLs: the 朗读 button plays the MP3 that POST /api/v1/tts returned
+#: from a blob: URL made by the page itself.
 PAGE_POLICY = "; ".join(
     [
         "default-src 'self'",
         "script-src 'self'",
         "style-src 'self'",
         "img-src 'self' data:",
+        "media-src 'self' blob:",
         "connect-src 'self'",
         "object-src 'none'",
         "base-uri 'none'",

@@ -103,6 +103,8 @@ def scripted_reply(sender: str, text: str) -> list[dict[str, Any]]:
 class Gateway:
     url: str
     rasa: FakeRasa
+    settings: Settings
+    app: Any  # the FastAPI app being served (tests may override its dependencies)
     requests: list[str] = field(default_factory=list)
 
 
@@ -118,6 +120,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
         rasa_port=ports[1],
         actions_port=ports[2],
         rasa_timeout=2.0,
+        tts_backends="espeak",  # 朗读 offline: never Microsoft's service
     )
     rasa = FakeRasa(reply=scripted_reply)
     app = create_app(settings, rasa_transport=rasa.transport())
@@ -131,7 +134,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
             pytest.fail("the gateway did not start")
         time.sleep(0.05)
     try:
-        yield Gateway(url=f"http://127.0.0.1:{settings.gateway_port}", rasa=rasa)
+        yield Gateway(url=f"http://127.0.0.1:{settings.gateway_port}", rasa=rasa, settings=settings, app=app)
     finally:
         server.should_exit = True
         thread.join(10)
@@ -150,15 +153,27 @@ def fake_rasa(gateway: Gateway) -> Iterator[FakeRasa]:
 
 
 @pytest.fixture(scope="package")
-def browser() -> Iterator[Any]:
+def playwright() -> Iterator[Any]:
     """Playwright's sync API runs an event loop in this thread while it is open: it is closed after tests/web, or the
-    asyncio.run() of later tests would fail."""
+    asyncio.run() of later tests would fail. One instance for the package: a second one cannot start beside it."""
     if not CHROMIUM.exists():
         pytest.skip("chromium is not installed (make system-deps)")
     with playwright_sync.sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
+        yield pw
+
+
+def launch_chromium(playwright: Any, extra_args: list[str] | None = None) -> Any:
+    """Debian's chromium with the test arguments (and ``extra_args``, e.g. a fake microphone)."""
+    return playwright.chromium.launch(
+        executable_path=str(CHROMIUM), args=CHROMIUM_ARGS + (extra_args or []), headless=True
+    )
+
+
+@pytest.fixture(scope="package")
+def browser(playwright: Any) -> Iterator[Any]:
+    chromium = launch_chromium(playwright)
+    yield chromium
+    chromium.close()
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 """The H5 chat page in a real browser (Debian's chromium via Playwright) against the real gateway and a fake Rasa.
 
 长辈版 numbers (docs/channels.md): body text 24 px by default, 18–32 px with A-/A+, nothing below 18 px, line height ≥ 1.3,
-text contrast ≥ 4.5:1, main controls ≥ 60×60 px and all others ≥ 44×44 px, no horizontal scrolling at 200% zoom.
+text contrast ≥ 4.5:1, main controls (长辈版, 发送, reply buttons, 朗读, 按住说话) ≥ 60×60 px and all others ≥ 44×44 px, no
+horizontal scrolling at 200% zoom. Voice (朗读, 按住说话) in a browser with a fake microphone: test_voice_page.py.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ MEASURE_CONTROLS = """() => [...document.querySelectorAll("button, a[href], text
   .map((el) => { const r = el.getBoundingClientRect();
                  return { id: el.id, cls: el.className, text: (el.textContent || "").trim().slice(0, 12),
                           width: r.width, height: r.height,
-                          main: el.matches("#send, #elder, .buttons button") }; })"""
+                          main: el.matches("#send, #elder, .buttons button, .read, #talk") }; })"""
 
 
 def ask(page: Any, text: str) -> None:
@@ -167,7 +168,8 @@ def elder_checks(page: Any) -> None:
     assert not faint, faint
     controls = page.evaluate(MEASURE_CONTROLS)
     mains = [c for c in controls if c["main"]]
-    assert {c["id"] for c in mains} >= {"send", "elder"} and len(mains) >= 5
+    assert {c["id"] for c in mains} >= {"send", "elder", "talk"} and len(mains) >= 5
+    assert [c for c in mains if c["text"] == "朗读"], mains
     too_small = [c for c in mains if c["width"] < 60 or c["height"] < 60]
     too_small += [c for c in controls if c["width"] < 44 or c["height"] < 44]
     assert not too_small, too_small
