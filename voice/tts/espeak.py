@@ -83,8 +83,9 @@ class EspeakBackend:
                 status = await process.wait()
         except TimeoutError as exc:
             raise BackendFailed(self.name, f"no result within {self.timeout} s", retryable=False) from exc
-        except (BrokenPipeError, ConnectionResetError) as exc:
-            raise BackendFailed(self.name, f"{self.binary} stopped reading: {exc}") from exc
+        except (BrokenPipeError, ConnectionResetError) as exc:  # it died before reading the text: say how it ended
+            status = await process.wait()
+            raise BackendFailed(self.name, f"exit status {status} before reading the text: {exc}") from exc
         finally:
             if process.returncode is None:
                 process.kill()
