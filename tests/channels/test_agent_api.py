@@ -12,19 +12,15 @@ from fastapi.testclient import TestClient
 
 from assistant import agent_desk as desk
 from assistant.settings import Settings
-from assistant.store import Ticket, add_ticket
-from assistant.vault import redact
 from channels.main import create_app
 from channels.routers.agent import age_text
 from knowledge.service import ensure_index, reset_searchers
 from tests.channels.fake_rasa import FakeRasa
+from tests.utils.handoffs import PHONE, handed_over
 from tests.utils.knowledge import copy_knowledge_base
 from tests.utils.staff import StaffLogin, fast_hashing, make_staff
 
-PHONE = "13812345678"
 ID = "11010519491231002X"
-CONVERSATION = "a" * 32
-STARTED = dt.datetime(2026, 11, 30, 6, 0, tzinfo=dt.UTC).timestamp()  # 14:00 in China
 
 
 @pytest.fixture(scope="module")
@@ -60,47 +56,6 @@ def client(agent_settings: Settings, rasa: FakeRasa, monkeypatch: pytest.MonkeyP
 @pytest.fixture
 def agent(agent_settings: Settings, client: TestClient) -> StaffLogin:
     return make_staff(agent_settings, "agent", username="li.agent")
-
-
-def handed_over(settings: Settings, rasa: FakeRasa, conversation: str = CONVERSATION, **fields: Any) -> Ticket:
-    """A ticket as actions/handoff.py makes it, with the conversation behind it in the fake Rasa's tracker: the person gave
-    a phone number, which the gateway vaulted before Rasa saw it."""
-    said = redact(settings, conversation, f"我的电话是{PHONE}，明天能去办吗")
-    assert PHONE not in said
-    rasa.events[conversation] = [
-        {"event": "action", "name": "action_listen", "timestamp": STARTED},
-        {"event": "user", "text": "社保卡丢了怎么补办", "timestamp": STARTED + 1, "parse_data": {}},
-        {
-            "event": "bot",
-            "text": None,
-            "timestamp": STARTED + 2,
-            "data": {
-                "custom": {"type": "answer", "title": "【社会保障卡补领换领】办理流程", "text": "先挂失，再补领。"}
-            },
-        },
-        {"event": "user", "text": '/choose_item{"item_code":"P02"}', "timestamp": STARTED + 3, "parse_data": {}},
-        {"event": "user", "text": said, "timestamp": STARTED + 4, "parse_data": {}},
-        {"event": "user", "text": "转人工", "timestamp": STARTED + 5, "parse_data": {}},
-        {"event": "bot", "text": "好的，正在为您转接人工服务。", "timestamp": STARTED + 6},
-        {
-            "event": "bot",
-            "text": None,
-            "timestamp": STARTED + 7,
-            "data": {"custom": {"type": "handoff", "ticket": "GD-x"}},
-        },
-    ]
-    values: dict[str, Any] = {
-        "kind": "handoff",
-        "reason": "requested",
-        "conversation_id": conversation,
-        "item_code": "P02",
-        "item_name": "社会保障卡补领换领",
-        "summary": "事项：社会保障卡补领换领\n诉求：社保卡丢了怎么补办；我的电话是138****5678，明天能去办吗",
-        "questions": ["社保卡丢了怎么补办", "我的电话是138****5678，明天能去办吗"],
-        "facts": {"是否已挂失": "已挂失"},
-        "created_at": dt.datetime.fromtimestamp(STARTED + 7, dt.UTC),
-    }
-    return add_ticket(settings, **(values | fields))
 
 
 def test_suggestions_come_with_sources_confidence_and_a_draft(client: TestClient, agent: StaffLogin) -> None:

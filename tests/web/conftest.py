@@ -1,5 +1,9 @@
 """The real gateway app served by uvicorn on a free port, a fake Rasa behind it, and Debian's chromium driven by Playwright.
 
+``gateway`` is the chat page's (package-wide, scripted Rasa); a module of staff pages starts its own ``staff_gateway``
+(its store known to it: accounts, seeded rows, a small knowledge index). ``pages`` opens pages of either in fresh
+browser contexts, ``Pages.signed_in`` / ``sign_in`` go through the login page.
+
 The browser is the system one (``make system-deps`` installs it): ``playwright install`` needs the internet, which a
 test machine may not have. axe-core comes from ``tests/web/node_modules`` (``make system-deps`` runs ``npm ci``).
 """
@@ -9,18 +13,23 @@ from __future__ import annotations
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 import uvicorn
 
 from assistant.settings import Settings
 from channels.main import create_app
+from knowledge.service import ensure_index, reset_searchers
 from tests.channels.fake_rasa import FakeRasa
+from tests.utils.knowledge import copy_knowledge_base
 from tests.utils.net import free_ports
+from tests.utils.staff import StaffLogin, fast_hashing, make_staff
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 
@@ -105,28 +114,41 @@ class Gateway:
     rasa: FakeRasa
     settings: Settings
     app: Any  # the FastAPI app being served (tests may override its dependencies)
-    requests: list[str] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)  # what the pages opened on it requested (see ``Pages``)
 
 
-@pytest.fixture(scope="package")
-def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
-    """The gateway app, really served over HTTP, talking to a scripted fake Rasa."""
-    data = tmp_path_factory.mktemp("web")
+@dataclass(kw_only=True)
+class StaffGateway(Gateway):
+    """A gateway for the staff pages: its store holds only what its test module put there, and these two accounts."""
+
+    admin: StaffLogin
+    agent: StaffLogin
+
+
+def gateway_settings(root: Path, *, knowledge: bool = False, **overrides: Any) -> Settings:
+    """Test settings keeping their data under ``root``, on three free ports; ``knowledge``: a small copy of the knowledge
+    base (社保卡申领/补换, 高龄津贴, a policy) instead of the bundled one."""
+    if knowledge:
+        overrides["kb_dir"] = copy_knowledge_base(root / "kb")
     ports = free_ports(3)
-    settings = Settings(
+    return Settings(
         env="test",
-        data_dir=data / "var",
+        data_dir=root / "var",
         gateway_port=ports[0],
         rasa_port=ports[1],
         actions_port=ports[2],
         rasa_timeout=2.0,
-        tts_backends="espeak",  # 朗读 offline: never Microsoft's service
+        **overrides,
     )
-    rasa = FakeRasa(reply=scripted_reply)
+
+
+@contextmanager
+def serving(settings: Settings, rasa: FakeRasa) -> Iterator[Gateway]:
+    """The real gateway app of ``settings``, talking to ``rasa``, served over HTTP by uvicorn in a thread."""
     app = create_app(settings, rasa_transport=rasa.transport())
     config = uvicorn.Config(app, host="127.0.0.1", port=settings.gateway_port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="gateway", daemon=True)
+    thread = threading.Thread(target=server.run, name=f"gateway-{settings.gateway_port}", daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
     while not server.started:
@@ -138,6 +160,46 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+@contextmanager
+def staff_gateway(
+    root: Path,
+    *,
+    admin: str,
+    agent: str,
+    knowledge: bool = False,
+    seed: Callable[[Settings], None] | None = None,
+) -> Iterator[StaffGateway]:
+    """A gateway served for a test module of staff pages, with a fake Rasa that answers 您好, an admin and an agent account
+    of these usernames, what ``seed`` puts in the store, and with ``knowledge`` a small knowledge base indexed by the
+    configured embedder (its searcher is dropped afterwards). Accounts use cheap password hashes while it runs."""
+    settings = gateway_settings(root, knowledge=knowledge)
+    with pytest.MonkeyPatch.context() as patch:
+        fast_hashing(patch)  # every sign-in checks a hash: the real parameters cost ~0.1-0.5 s each
+        if knowledge:
+            ensure_index(settings)
+        if seed is not None:
+            seed(settings)
+        admin_login = make_staff(settings, "admin", username=admin)
+        agent_login = make_staff(settings, "agent", username=agent)
+        try:
+            with serving(settings, FakeRasa()) as served:
+                yield StaffGateway(**vars(served), admin=admin_login, agent=agent_login)
+        finally:
+            if knowledge:
+                reset_searchers()
+
+
+@pytest.fixture(scope="package")
+def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    """The gateway app of the chat page, really served over HTTP, talking to a scripted fake Rasa."""
+    settings = gateway_settings(
+        tmp_path_factory.mktemp("web"),
+        tts_backends="espeak",  # 朗读 offline: never Microsoft's service
+    )
+    with serving(settings, FakeRasa(reply=scripted_reply)) as served:
+        yield served
 
 
 @pytest.fixture
@@ -176,50 +238,107 @@ def browser(playwright: Any) -> Iterator[Any]:
     chromium.close()
 
 
-@pytest.fixture
-def new_page(browser: Any, gateway: Gateway, fake_rasa: FakeRasa) -> Iterator[Any]:
-    """Opens the chat page in a fresh browser context (empty storage) of the given viewport.
+class Pages:
+    """Opens pages of a gateway in fresh browser contexts (empty storage), each closed after the test.
 
-    Every request the page makes is recorded in ``gateway.requests``; any that leaves the test server is blocked.
+    Every request a page makes is recorded in its gateway's ``requests``; any that leaves the test server is blocked.
+    Script errors and refused loads fail the test: the pages must run cleanly under their own policy.
     """
-    contexts: list[Any] = []
-    problems: list[str] = []  # script errors and refused loads: the page must run cleanly under its own policy
-    gateway.requests.clear()
 
-    def console(message: Any) -> None:
+    def __init__(self, browser: Any) -> None:
+        self.browser = browser
+        self.contexts: list[Any] = []
+        self.problems: list[str] = []
+
+    def _console(self, message: Any) -> None:
         if message.type == "error" and "status of" not in message.text:  # API errors are tested on purpose
-            problems.append(message.text)
+            self.problems.append(message.text)
 
-    def route(route: Any) -> None:
-        url = route.request.url
-        gateway.requests.append(url)
-        if url.startswith(gateway.url + "/"):
-            route.continue_()
-        else:
-            route.abort()
+    def open(
+        self,
+        gateway: Gateway,
+        path: str = "/",
+        *,
+        width: int = 1280,
+        height: int = 720,
+        scale: float = 1,
+        bypass_csp: bool = False,
+        clipboard: bool = False,
+        fake_clock: bool = False,
+        timeout_ms: int = 10_000,
+    ) -> Any:
+        """``path`` in a ``width``×``height`` window (Playwright's default size) at ``scale``. ``bypass_csp`` only to inject
+        axe-core; ``clipboard``: the page may read and write it; ``fake_clock``: timers run as usual until the test
+        moves the clock on."""
 
-    def open_page(width: int = 1024, height: int = 800, scale: float = 1, bypass_csp: bool = False) -> Any:
-        context = browser.new_context(
+        def route(route: Any) -> None:
+            url = route.request.url
+            gateway.requests.append(url)
+            if url.startswith(gateway.url + "/"):
+                route.continue_()
+            else:
+                route.abort()
+
+        context = self.browser.new_context(
             viewport={"width": width, "height": height},
             device_scale_factor=scale,
             locale="zh-CN",
             base_url=gateway.url,
-            bypass_csp=bypass_csp,  # only to inject axe-core; the page itself runs under its policy
+            bypass_csp=bypass_csp,
+            permissions=["clipboard-read", "clipboard-write"] if clipboard else [],
         )
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(timeout_ms)
         context.route("**/*", route)
-        contexts.append(context)
+        self.contexts.append(context)
+        if fake_clock:
+            context.clock.install()
         page = context.new_page()
-        page.on("console", console)
-        page.on("pageerror", lambda error: problems.append(str(error)))
-        page.goto("/")
+        page.on("console", self._console)
+        page.on("pageerror", lambda error: self.problems.append(str(error)))
+        page.goto(path)
+        return page
+
+    def signed_in(self, gateway: Gateway, login: StaffLogin, path: str, **options: Any) -> Any:
+        """``path`` of a staff page as ``login``: signed out, the page sends the browser to the login page, which comes
+        back to ``path`` once signed in. ``options`` as for ``open``."""
+        page = self.open(gateway, path, **options)
+        page.wait_for_url(f"{gateway.url}/staff/login.html?next={quote(path, safe='')}")
+        sign_in(page, gateway, login, lands_on=path)
+        return page
+
+
+def sign_in(
+    page: Any, gateway: Gateway, login: StaffLogin, *, password: str | None = None, lands_on: str | None = None
+) -> None:
+    """Fills in and submits the login form the page shows (with ``password`` instead of the account's, to get it
+    wrong); with ``lands_on``, waits until the browser is on that path of the gateway."""
+    page.get_by_label("用户名").fill(login.username)
+    page.get_by_label("密码").fill(password or login.password)
+    page.get_by_role("button", name="登录").click()
+    if lands_on is not None:
+        page.wait_for_url(gateway.url + lands_on)
+
+
+@pytest.fixture
+def pages(browser: Any) -> Iterator[Pages]:
+    opened = Pages(browser)
+    yield opened
+    for context in opened.contexts:
+        context.close()
+    assert opened.problems == []
+
+
+@pytest.fixture
+def new_page(pages: Pages, gateway: Gateway, fake_rasa: FakeRasa) -> Callable[..., Any]:
+    """Opens the chat page in a fresh browser context of the given viewport, once it has loaded."""
+    gateway.requests.clear()
+
+    def open_chat(width: int = 1024, height: int = 800, scale: float = 1, bypass_csp: bool = False) -> Any:
+        page = pages.open(gateway, "/", width=width, height=height, scale=scale, bypass_csp=bypass_csp)
         page.wait_for_load_state("networkidle")
         return page
 
-    yield open_page
-    for context in contexts:
-        context.close()
-    assert problems == []
+    return open_chat
 
 
 @pytest.fixture
@@ -234,3 +353,14 @@ def axe_source() -> str:
             pytest.skip("npm is missing: run make system-deps")
         pytest.fail(f"{AXE_JS} is missing: run make system-deps (npm ci in tests/web)")
     return AXE_JS.read_text(encoding="utf-8")
+
+
+def axe(page: Any, source: str) -> list[dict[str, Any]]:
+    """axe-core's serious and critical violations on the page as it is (the page must allow the script: bypass_csp)."""
+    page.add_script_tag(content=source)
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]]}
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]

@@ -5,42 +5,25 @@ the index and reports it; agents are kept out; axe-core finds no serious or crit
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from assistant import ratings
 from assistant.analytics import LOCAL_TZ
 from assistant.settings import Settings
 from assistant.turn_log import record_turn
-from channels.main import create_app
 from knowledge import service
-from knowledge.service import ensure_index, reset_searchers
-from tests.channels.fake_rasa import FakeRasa
-from tests.utils.knowledge import HashEmbedder, copy_knowledge_base
-from tests.utils.net import free_ports
-from tests.utils.staff import StaffLogin, make_staff
-from tests.web.test_page import axe
-from tests.web.test_staff_login import sign_in
+from tests.utils.knowledge import HashEmbedder
+from tests.utils.staff import StaffLogin
+from tests.web.conftest import Pages, StaffGateway, axe, staff_gateway
 
 pytestmark = pytest.mark.slow
 
 GOOD_CSV = "编号,问题,答案\nHZ-001,护照怎么办理,携带身份证到出入境接待大厅申请，约7个工作日出证。\n"
 BAD_CSV = "编号,问题,答案\nHZ-001,护照怎么办理,\nHZ-002,,没有问题\n"
-
-
-@dataclass
-class AdminSite:
-    url: str
-    settings: Settings
-    admin: StaffLogin
-    agent: StaffLogin
 
 
 def seed(settings: Settings) -> None:
@@ -65,78 +48,20 @@ def seed(settings: Settings) -> None:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AdminSite]:
-    root = tmp_path_factory.mktemp("admin-web")
-    ports = free_ports(3)
-    settings = Settings(
-        env="test",
-        data_dir=root / "var",
-        kb_dir=copy_knowledge_base(root / "kb"),
-        gateway_port=ports[0],
-        rasa_port=ports[1],
-        actions_port=ports[2],
-        rasa_timeout=2.0,
-    )
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StaffGateway]:
+    """The gateway with the seeded figures, a small knowledge base, an admin (chief) and an agent (li.si)."""
     with pytest.MonkeyPatch.context() as patch:
         # a model-free embedder under the configured name: the real index, reload and search code, fast
         patch.setattr(service, "make_embedder", lambda spec: HashEmbedder(spec, 16))
-        ensure_index(settings)
-        seed(settings)
-        admin = make_staff(settings, "admin", username="chief")
-        agent = make_staff(settings, "agent", username="li.si")
-        app = create_app(settings, rasa_transport=FakeRasa().transport())
-        server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=ports[0], log_level="warning", lifespan="on")
-        )
-        thread = threading.Thread(target=server.run, name="admin-gateway", daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 20
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                pytest.fail("the gateway did not start")
-            time.sleep(0.05)
-        try:
-            yield AdminSite(f"http://127.0.0.1:{ports[0]}", settings, admin, agent)
-        finally:
-            server.should_exit = True
-            thread.join(10)
-            reset_searchers()
+        with staff_gateway(
+            tmp_path_factory.mktemp("admin-web"), admin="chief", agent="li.si", knowledge=True, seed=seed
+        ) as served:
+            yield served
 
 
-@pytest.fixture
-def open_page(browser: Any, site: AdminSite) -> Iterator[Any]:
-    """Opens a path in a fresh browser context; script errors and policy violations fail the test."""
-    contexts: list[Any] = []
-    problems: list[str] = []
-
-    def console(message: Any) -> None:
-        if message.type == "error" and "status of" not in message.text:  # refused API calls are tested on purpose
-            problems.append(message.text)
-
-    def opener(path: str, bypass_csp: bool = False) -> Any:
-        context = browser.new_context(locale="zh-CN", base_url=site.url, bypass_csp=bypass_csp)
-        context.set_default_timeout(15_000)
-        context.route(
-            "**/*", lambda route: route.continue_() if route.request.url.startswith(site.url) else route.abort()
-        )
-        contexts.append(context)
-        page = context.new_page()
-        page.on("console", console)
-        page.on("pageerror", lambda error: problems.append(str(error)))
-        page.goto(path)
-        return page
-
-    yield opener
-    for context in contexts:
-        context.close()
-    assert problems == []
-
-
-def signed_in(open_page: Any, site: AdminSite, path: str, login: StaffLogin | None = None, **kwargs: Any) -> Any:
-    page = open_page(f"/staff/login.html?next={path}", **kwargs)
-    sign_in(page, login or site.admin)
-    page.wait_for_url(f"{site.url}{path}")
-    return page
+def signed_in(pages: Pages, site: StaffGateway, path: str, login: StaffLogin | None = None, **options: Any) -> Any:
+    """``path`` as the admin (or ``login``); the index is rebuilt on some: 15 s to wait for anything."""
+    return pages.signed_in(site, login or site.admin, path, timeout_ms=15_000, **options)
 
 
 def table_rows(page: Any, table_id: str) -> list[list[str]]:
@@ -144,8 +69,8 @@ def table_rows(page: Any, table_id: str) -> list[list[str]]:
     return [[c.strip() for c in rows.nth(i).locator("th, td").all_inner_texts()] for i in range(rows.count())]
 
 
-def test_statistics_page_shows_the_seeded_figures(open_page: Any, site: AdminSite) -> None:
-    page = signed_in(open_page, site, "/admin/")
+def test_statistics_page_shows_the_seeded_figures(pages: Pages, site: StaffGateway) -> None:
+    page = signed_in(pages, site, "/admin/")
     page.locator("#chart-volume-card svg").wait_for()
     assert page.title() == "统计分析 · 智办管理后台"
     summary = dict(zip(page.locator("#summary dt").all_inner_texts(), page.locator("#summary dd").all_inner_texts(),
@@ -167,8 +92,8 @@ def test_statistics_page_shows_the_seeded_figures(open_page: Any, site: AdminSit
     assert len(table_rows(page, "chart-volume-table")) == 7
 
 
-def test_knowledge_page_imports_lists_bad_rows_and_rebuilds(open_page: Any, site: AdminSite, tmp_path: Path) -> None:
-    page = signed_in(open_page, site, "/admin/knowledge.html")
+def test_knowledge_page_imports_lists_bad_rows_and_rebuilds(pages: Pages, site: StaffGateway, tmp_path: Path) -> None:
+    page = signed_in(pages, site, "/admin/knowledge.html")
     page.locator("#kb-status dd").first.wait_for()
     assert "问答0" in page.locator("#kb-status").inner_text()
 
@@ -198,14 +123,14 @@ def test_knowledge_page_imports_lists_bad_rows_and_rebuilds(open_page: Any, site
     assert "HZ-001" in [c["code"] for c in search["candidates"]]
 
 
-def test_agents_see_no_admin_page(open_page: Any, site: AdminSite) -> None:
-    page = signed_in(open_page, site, "/admin/knowledge.html", login=site.agent)
+def test_agents_see_no_admin_page(pages: Pages, site: StaffGateway) -> None:
+    page = signed_in(pages, site, "/admin/knowledge.html", login=site.agent)
     page.locator("main .error", has_text="您的账号没有此页面的权限。").wait_for()
     assert page.locator("#import-form").count() == 0
 
 
-def test_signed_out_visitors_are_sent_to_the_login_page(open_page: Any, site: AdminSite) -> None:
-    page = open_page("/admin/")
+def test_signed_out_visitors_are_sent_to_the_login_page(pages: Pages, site: StaffGateway) -> None:
+    page = pages.open(site, "/admin/")
     page.wait_for_url(f"{site.url}/staff/login.html?next=%2Fadmin%2F")
 
 
@@ -213,8 +138,8 @@ def test_signed_out_visitors_are_sent_to_the_login_page(open_page: Any, site: Ad
     ("path", "ready"), [("/admin/", "#chart-unanswered-card svg"), ("/admin/knowledge.html", "#kb-status dd")]
 )
 def test_axe_finds_no_serious_violations(
-    open_page: Any, site: AdminSite, axe_source: str, path: str, ready: str
+    pages: Pages, site: StaffGateway, axe_source: str, path: str, ready: str
 ) -> None:
-    page = signed_in(open_page, site, path, bypass_csp=True)
+    page = signed_in(pages, site, path, bypass_csp=True)
     page.locator(ready).first.wait_for()
     assert axe(page, axe_source) == []

@@ -6,151 +6,53 @@ handoff queue, see the summary and the masked history, claim and close the ticke
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-import uvicorn
 
 from assistant import agent_desk as desk
-from assistant.settings import Settings
-from assistant.store import Ticket, add_ticket
-from assistant.vault import redact
+from assistant.store import Ticket
 from assistant.workorder import CHINA_TIME
-from channels.main import create_app
-from knowledge.service import ensure_index, reset_searchers
-from tests.channels.fake_rasa import FakeRasa
-from tests.utils.knowledge import copy_knowledge_base
-from tests.utils.net import free_ports
-from tests.utils.staff import StaffLogin, make_staff
-from tests.web.test_page import axe
+from tests.utils import handoffs
+from tests.utils.handoffs import PHONE
+from tests.web.conftest import Pages, StaffGateway, axe, staff_gateway
 
 pytestmark = pytest.mark.slow
 
-PHONE = "13812345678"
-CONVERSATION = "c0ffee" + "0" * 26
-STARTED = dt.datetime(2026, 11, 30, 6, 0, tzinfo=dt.UTC).timestamp()  # 14:00 in China
-
-
-@dataclass
-class Desk:
-    url: str
-    settings: Settings
-    rasa: FakeRasa
-    agent: StaffLogin
-
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
-    """The gateway served over HTTP with a small knowledge index (社保卡申领/补换, 高龄津贴, its policy) and an agent."""
-    root = tmp_path_factory.mktemp("console")
-    ports = free_ports(3)
-    settings = Settings(
-        env="test",
-        data_dir=root / "var",
-        kb_dir=copy_knowledge_base(root / "kb"),
-        gateway_port=ports[0],
-        rasa_port=ports[1],
-        actions_port=ports[2],
-        rasa_timeout=2.0,
-    )
-    ensure_index(settings)
-    agent = make_staff(settings, "agent", username="li.agent")
-    rasa = FakeRasa()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings, rasa_transport=rasa.transport()), host="127.0.0.1", port=ports[0],
-                       log_level="warning", lifespan="on")
-    )  # fmt: skip
-    thread = threading.Thread(target=server.run, name="console-gateway", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the gateway did not start")
-        time.sleep(0.05)
-    try:
-        yield Desk(f"http://127.0.0.1:{ports[0]}", settings, rasa, agent)
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        reset_searchers()
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StaffGateway]:
+    """The gateway with a small knowledge index (社保卡申领/补换, 高龄津贴, its policy) and an agent (li.agent)."""
+    with staff_gateway(tmp_path_factory.mktemp("console"), admin="boss", agent="li.agent", knowledge=True) as served:
+        yield served
 
 
-def handed_over(site: Desk) -> Ticket:
-    """A ticket as actions/handoff.py makes it, its conversation in the fake Rasa (the phone number vaulted by the gateway)."""
-    said = redact(site.settings, CONVERSATION, f"我的电话是{PHONE}，明天能去办吗")
-    site.rasa.events[CONVERSATION] = [
-        {"event": "user", "text": "社保卡丢了怎么补办", "timestamp": STARTED + 1, "parse_data": {}},
-        {
-            "event": "bot",
-            "text": None,
-            "timestamp": STARTED + 2,
-            "data": {
-                "custom": {"type": "answer", "title": "【社会保障卡补领换领】办理流程", "text": "先挂失，再补领。"}
-            },
-        },
-        {"event": "user", "text": said, "timestamp": STARTED + 3, "parse_data": {}},
-        {"event": "user", "text": "转人工", "timestamp": STARTED + 4, "parse_data": {}},
-        {"event": "bot", "text": "好的，正在为您转接人工服务。", "timestamp": STARTED + 5},
-    ]
-    return add_ticket(
-        site.settings,
-        kind="handoff",
-        reason="requested",
-        conversation_id=CONVERSATION,
-        item_code="P02",
-        item_name="社会保障卡补领换领",
-        summary="事项：社会保障卡补领换领\n诉求：社保卡丢了怎么补办；我的电话是138****5678，明天能去办吗；转人工",
-        questions=["社保卡丢了怎么补办", "我的电话是138****5678，明天能去办吗", "转人工"],
-        facts={},
-        created_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=12),
-    )
+def handed_over(site: StaffGateway) -> Ticket:
+    """The handed-over conversation of tests/utils/handoffs.py, its ticket made 12 minutes ago."""
+    return handoffs.handed_over(site.settings, site.rasa, created_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=12))
 
 
 @pytest.fixture
-def open_console(browser: Any, site: Desk) -> Iterator[Any]:
-    """Opens the console in a fresh context that may use the clipboard; script errors and refused loads fail the test."""
-    contexts: list[Any] = []
-    problems: list[str] = []
-
-    def console(message: Any) -> None:
-        if message.type == "error" and "status of" not in message.text:  # refused API calls are tested on purpose
-            problems.append(message.text)
+def open_console(pages: Pages, site: StaffGateway) -> Callable[..., Any]:
+    """Opens the console as the agent, through the login page, in a context that may use the clipboard."""
 
     def opener(bypass_csp: bool = False, fake_clock: bool = False) -> Any:
-        context = browser.new_context(
-            locale="zh-CN",
-            base_url=site.url,
-            viewport={"width": 1280, "height": 900},
-            permissions=["clipboard-read", "clipboard-write"],
-            bypass_csp=bypass_csp,  # only to inject axe-core
+        page = pages.signed_in(
+            site,
+            site.agent,
+            "/staff/",
+            width=1280,
+            height=900,
+            clipboard=True,
+            bypass_csp=bypass_csp,
+            fake_clock=fake_clock,
+            timeout_ms=15_000,
         )
-        context.set_default_timeout(15_000)
-        context.route(
-            "**/*", lambda route: route.continue_() if route.request.url.startswith(site.url) else route.abort()
-        )
-        contexts.append(context)
-        if fake_clock:
-            context.clock.install()  # timers run as usual until the test moves the clock on
-        page = context.new_page()
-        page.on("console", console)
-        page.on("pageerror", lambda error: problems.append(str(error)))
-        page.goto("/staff/")
-        page.wait_for_url(f"{site.url}/staff/login.html?next=%2Fstaff%2F")  # signed out: the login page first
-        page.get_by_label("用户名").fill(site.agent.username)
-        page.get_by_label("密码").fill(site.agent.password)
-        page.get_by_role("button", name="登录").click()
-        page.wait_for_url(f"{site.url}/staff/")
         page.locator("#staff-user").wait_for()
         return page
 
-    yield opener
-    for context in contexts:
-        context.close()
-    assert problems == []
+    return opener
 
 
 def ask(page: Any, text: str) -> Any:
@@ -165,7 +67,7 @@ def clipboard(page: Any) -> str:
     return text
 
 
-def test_the_agent_console_end_to_end(open_console: Any, site: Desk) -> None:
+def test_the_agent_console_end_to_end(open_console: Any, site: StaffGateway) -> None:
     ticket = handed_over(site)
     page = open_console()
     assert page.title() == "坐席辅助工作台 · 智办"
@@ -217,16 +119,18 @@ def test_the_agent_console_end_to_end(open_console: Any, site: Desk) -> None:
     assert page.evaluate("document.activeElement.id") == "ticket-title"
     assert "社保卡丢了怎么补办" in page.locator("#ticket-summary").inner_text()
     turns = page.locator("#history li")
-    assert turns.count() == 5
+    assert turns.count() == 7
     assert "先挂失，再补领。" in turns.nth(1).inner_text() and "智能助手" in turns.nth(1).inner_text()
-    assert "我的电话是138****5678，明天能去办吗" in turns.nth(2).inner_text()
+    assert "（点击了选项）" in turns.nth(2).inner_text()
+    assert "我的电话是138****5678，明天能去办吗" in turns.nth(3).inner_text()
+    assert "（已转人工，工单 GD-x）" in turns.nth(6).inner_text()
     assert "2026-11-30 14:00" in turns.nth(0).inner_text()
     assert PHONE not in page.content() and "〔号码#" not in page.content()
 
     # its draft replaces the call's
     assert "社保卡丢了怎么补办" in page.get_by_label("诉求").input_value()
     facts = page.get_by_label("关键信息").input_value()
-    assert "联系电话：138****5678" in facts and "日期：2026-12-01（明天）" in facts
+    assert "联系电话：138****5678" in facts and "日期：2026-12-01（明天）" in facts and "是否已挂失：已挂失" in facts
     assert page.get_by_label("来源").input_value() == "网页智能客服"
 
     # 接单, then 办结
@@ -259,7 +163,7 @@ def test_the_agent_console_end_to_end(open_console: Any, site: Desk) -> None:
     assert lines[3:] == ["来源：网页智能客服", f"时间：{handed_at:%Y-%m-%d %H:%M}"]
 
 
-def test_errors_keep_the_words_and_nothing_known_is_said_honestly(open_console: Any, site: Desk) -> None:
+def test_errors_keep_the_words_and_nothing_known_is_said_honestly(open_console: Any, site: StaffGateway) -> None:
     page = open_console()
     page.get_by_role("button", name="查询建议答复").click()
     assert page.locator("#ask-error").inner_text() == "请先输入来电人说的话。"
@@ -272,7 +176,7 @@ def test_errors_keep_the_words_and_nothing_known_is_said_honestly(open_console: 
     assert page.get_by_label("来电人说的话").input_value() == "😀😀"  # kept to correct
 
 
-def test_the_console_is_keyboard_usable_and_passes_axe(open_console: Any, site: Desk, axe_source: str) -> None:
+def test_the_console_is_keyboard_usable_and_passes_axe(open_console: Any, site: StaffGateway, axe_source: str) -> None:
     handed_over(site)
     page = open_console(bypass_csp=True)
     page.get_by_label("来电人说的话").focus()
@@ -287,7 +191,7 @@ def test_the_console_is_keyboard_usable_and_passes_axe(open_console: Any, site: 
     assert axe(page, axe_source) == []
 
 
-def test_the_queue_refreshes_itself_every_15_seconds(open_console: Any, site: Desk) -> None:
+def test_the_queue_refreshes_itself_every_15_seconds(open_console: Any, site: StaffGateway) -> None:
     page = open_console(fake_clock=True)
     page.locator("#queue li").first.wait_for()
     waiting = page.locator(".queue-item").count()

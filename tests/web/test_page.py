@@ -15,7 +15,7 @@ import pytest
 from assistant.crypto import cipher_for
 from assistant.settings import Settings
 from tests.channels.fake_rasa import FakeRasa
-from tests.web.conftest import LOST_STEPS, MATERIALS, Gateway
+from tests.web.conftest import LOST_STEPS, MATERIALS, Gateway, axe
 
 pytestmark = pytest.mark.slow
 
@@ -74,16 +74,6 @@ def converse(page: Any) -> None:
     ask(page, "社保卡")
     page.get_by_role("button", name="社会保障卡补换").click()
     page.wait_for_selector(".reply-checklist")
-
-
-def axe(page: Any, source: str) -> list[dict[str, Any]]:
-    page.add_script_tag(content=source)
-    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    return [
-        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]]}
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
 
 
 def test_question_gets_the_answer_with_its_citation_and_buttons_lead_on(page: Any, fake_rasa: FakeRasa) -> None:
@@ -157,6 +147,21 @@ def test_a_refused_message_is_explained_and_kept(page: Any, fake_rasa: FakeRasa)
     assert fake_rasa.received == []
 
 
+def press_until_disabled(page: Any, button: str) -> None:
+    """Clicks A+ (``#bigger``) or A- (``#smaller``) until it is disabled: the largest or the smallest type."""
+    for _ in range(10):
+        if page.locator(button).is_disabled():
+            return
+        page.click(button)
+
+
+def assert_no_horizontal_scrolling(page: Any) -> None:
+    widths = page.evaluate(
+        "({scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth})"
+    )
+    assert widths["scroll"] <= widths["client"], widths
+
+
 def elder_checks(page: Any) -> None:
     texts = page.evaluate(MEASURE_TEXT)
     assert len(texts) > 10
@@ -189,18 +194,12 @@ def test_elder_mode_large_type_big_controls_and_elder_flag(new_page: Any, fake_r
     assert [body["metadata"] for body in fake_rasa.received] == [{"elder": True}] * 3
 
     # A+ up to at least 30 px, A- down to 18 px, and the rules hold at both ends
-    for _ in range(10):
-        if page.locator("#bigger").is_disabled():
-            break
-        page.click("#bigger")
+    press_until_disabled(page, "#bigger")
     largest = page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
     assert largest >= 30
     assert page.locator("#size-now").inner_text() == str(round(largest))
     elder_checks(page)
-    for _ in range(10):
-        if page.locator("#smaller").is_disabled():
-            break
-        page.click("#smaller")
+    press_until_disabled(page, "#smaller")
     assert page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)") == 18
     elder_checks(page)
 
@@ -232,16 +231,10 @@ def test_no_horizontal_scrolling_at_200_percent_zoom(new_page: Any, elder: bool)
     assert page.evaluate("window.innerWidth") == 320
     if elder:
         page.click("#elder")
-        for _ in range(10):
-            if page.locator("#bigger").is_disabled():
-                break
-            page.click("#bigger")
+        press_until_disabled(page, "#bigger")
     converse(page)
     ask(page, "社保卡丢了怎么补办")
-    widths = page.evaluate(
-        "({scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth})"
-    )
-    assert widths["scroll"] <= widths["client"], widths
+    assert_no_horizontal_scrolling(page)
     # the question box and the send button stay on screen
     send = page.locator("#send").bounding_box()
     assert send is not None and send["x"] + send["width"] <= 320

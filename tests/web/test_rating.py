@@ -4,23 +4,16 @@ keeps 长辈版's sizes and passes axe-core; on the admin page 差评回访 an a
 from __future__ import annotations
 
 import re
-import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
-import uvicorn
 
 from assistant import ratings
 from assistant.settings import Settings
-from channels.main import create_app
 from tests.channels.fake_rasa import FakeRasa
-from tests.utils.net import free_ports
-from tests.utils.staff import StaffLogin, make_staff
-from tests.web.conftest import scripted_reply
-from tests.web.test_page import ask, axe, converse, elder_checks
+from tests.web.conftest import Pages, StaffGateway, axe, scripted_reply, staff_gateway
+from tests.web.test_page import ask, assert_no_horizontal_scrolling, converse, elder_checks, press_until_disabled
 
 pytestmark = pytest.mark.slow
 
@@ -191,14 +184,8 @@ def test_elder_mode_sizes_and_contrast(new_page: Any, fake_rasa: FakeRasa) -> No
     choose_by_keyboard(page, "非常不满意")
     elder_checks(page)  # the chosen level too
     # at the largest type the choices still fit the screen
-    for _ in range(10):
-        if page.locator("#bigger").is_disabled():
-            break
-        page.click("#bigger")
-    widths = page.evaluate(
-        "({scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth})"
-    )
-    assert widths["scroll"] <= widths["client"], widths
+    press_until_disabled(page, "#bigger")
+    assert_no_horizontal_scrolling(page)
     assert not [m for m in page.evaluate(MEASURE_RATING) if m["width"] < 60 or m["height"] < 60]
 
 
@@ -230,97 +217,34 @@ def test_no_horizontal_scrolling_at_200_percent_zoom_in_elder_mode(new_page: Any
     fake_rasa.reply = with_handoff
     page = new_page(width=320, height=640, scale=2)  # a 640 px window zoomed to 200%
     page.click("#elder")
-    for _ in range(10):
-        if page.locator("#bigger").is_disabled():
-            break
-        page.click("#bigger")
+    press_until_disabled(page, "#bigger")
     ask(page, "转人工")
     page.locator("#rating").wait_for(state="visible")
     choose_by_keyboard(page, "非常不满意")
     page.click("#rating-submit")
     page.locator("#rating-followup").wait_for()
-    widths = page.evaluate(
-        "({scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth})"
-    )
-    assert widths["scroll"] <= widths["client"], widths
+    assert_no_horizontal_scrolling(page)
 
 
 # --- the admin page 差评回访 -------------------------------------------------------------------------------------
-@dataclass
-class Site:
-    url: str
-    settings: Settings
-    admin: StaffLogin
-    agent: StaffLogin
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    """A gateway whose store is known (unlike the chat page's), with an admin, an agent and three ratings, two of them 差评."""
-    ports = free_ports(3)
-    settings = Settings(
-        env="test",
-        data_dir=tmp_path_factory.mktemp("ratings-web") / "var",
-        gateway_port=ports[0],
-        rasa_port=ports[1],
-        actions_port=ports[2],
-        rasa_timeout=2.0,
-    )
-    admin = make_staff(settings, "admin", username="director")
-    agent = make_staff(settings, "agent", username="li.si")
+def seed(settings: Settings) -> None:
+    """Three ratings, two of them 差评."""
     ratings.rate(
         settings, conversation_id="c-slow", channel="h5", score=1, comment="等了很久，电话13812345678", item_code="P02"
     )
     ratings.rate(settings, conversation_id="c-vague", channel="wechat", score=2, comment="答非所问")
     ratings.rate(settings, conversation_id="c-good", channel="h5", score=5, comment="很方便")
-    app = create_app(settings, rasa_transport=FakeRasa().transport())
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=ports[0], log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, name="ratings-gateway", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the gateway did not start")
-        time.sleep(0.05)
-    try:
-        yield Site(f"http://127.0.0.1:{ports[0]}", settings, admin, agent)
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
-@pytest.fixture
-def signed_in(browser: Any, site: Site) -> Iterator[Any]:
-    """Opens a path in a fresh browser context holding a staff member's session cookie."""
-    contexts: list[Any] = []
-    problems: list[str] = []
-
-    def console(message: Any) -> None:
-        if message.type == "error" and "status of" not in message.text:  # refused API calls are tested on purpose
-            problems.append(message.text)
-
-    def opener(login: StaffLogin, path: str, bypass_csp: bool = False) -> Any:
-        context = browser.new_context(locale="zh-CN", base_url=site.url, bypass_csp=bypass_csp)
-        context.set_default_timeout(10_000)
-        context.add_cookies([{"name": "zhiban_staff", "value": login.token, "url": site.url}])
-        context.route(
-            "**/*", lambda route: route.continue_() if route.request.url.startswith(site.url) else route.abort()
-        )
-        contexts.append(context)
-        page = context.new_page()
-        page.on("console", console)
-        page.on("pageerror", lambda error: problems.append(str(error)))
-        page.goto(path)
-        return page
-
-    yield opener
-    for context in contexts:
-        context.close()
-    assert problems == []
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StaffGateway]:
+    """A gateway whose store is known (unlike the chat page's), with an admin (director), an agent and the ratings."""
+    with staff_gateway(tmp_path_factory.mktemp("ratings-web"), admin="director", agent="li.si", seed=seed) as served:
+        yield served
 
 
-def test_an_admin_closes_a_followup_with_its_result(signed_in: Any, site: Site, axe_source: str) -> None:
-    page = signed_in(site.admin, "/admin/followups.html", bypass_csp=True)
+def test_an_admin_closes_a_followup_with_its_result(pages: Pages, site: StaffGateway, axe_source: str) -> None:
+    page = pages.signed_in(site, site.admin, "/admin/followups.html", bypass_csp=True)
     cards = page.locator("article.followup")
     cards.first.wait_for()
     assert page.title() == "差评回访 · 智办管理后台"
@@ -354,7 +278,7 @@ def test_an_admin_closes_a_followup_with_its_result(signed_in: Any, site: Site, 
     assert axe(page, axe_source) == []
 
 
-def test_agents_are_kept_out_of_the_followups_page(signed_in: Any, site: Site) -> None:
-    page = signed_in(site.agent, "/admin/followups.html")
+def test_agents_are_kept_out_of_the_followups_page(pages: Pages, site: StaffGateway) -> None:
+    page = pages.signed_in(site, site.agent, "/admin/followups.html")
     page.wait_for_function("() => document.body.textContent.includes('没有此页面的权限')")
     assert page.locator("article.followup").count() == 0

@@ -20,8 +20,8 @@ from channels.routers import voice as voice_routes
 from channels.routers.voice import recognizer_for
 from tests.channels.fake_rasa import FakeRasa
 from tests.voice.asr_set import espeak_available, speak
-from tests.web.conftest import LOST_STEPS, Gateway, launch_chromium
-from tests.web.test_page import MEASURE_CONTROLS, MEASURE_TEXT, ask, axe, converse
+from tests.web.conftest import LOST_STEPS, Gateway, axe, launch_chromium
+from tests.web.test_page import MEASURE_CONTROLS, MEASURE_TEXT, ask, converse
 from voice.asr import Transcript
 from voice.audio import Pcm, concat, silence, to_wav
 from voice.tts import TtsUnavailable
