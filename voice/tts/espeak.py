@@ -84,7 +84,10 @@ class EspeakBackend:
         except TimeoutError as exc:
             raise BackendFailed(self.name, f"no result within {self.timeout} s", retryable=False) from exc
         except (BrokenPipeError, ConnectionResetError) as exc:  # it died before reading the text: say how it ended
-            status = await process.wait()
+            try:
+                status = await asyncio.wait_for(process.wait(), 1.0)
+            except TimeoutError:
+                status = None  # still running without reading: the finally below kills it
             raise BackendFailed(self.name, f"exit status {status} before reading the text: {exc}") from exc
         finally:
             if process.returncode is None:
