@@ -14,7 +14,7 @@ PY310 ?= $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python3.10
 
 .PHONY: help setup run test lint format typecheck validate test-nlu test-app system-deps train doctor lock clean bench-startup \
 	kb-build kb-eval bench-kb bench-kb-scale calibrate nlu-eval nlu-cv test-stories bench-turns bench-gateway \
-	bench-tts bench-asr
+	bench-tts bench-asr bench-phone
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -108,6 +108,9 @@ bench-tts: setup ## TTS time to first audio and total, p50/p95: espeak-ng and ed
 
 bench-asr: setup ## ASR character error rate with and without hotwords, and real-time factor (generated phone-band set)
 	$(PY) benchmarks/asr_cer.py
+
+bench-phone: setup ## Phone latency p50/p95 from end of speech to first audio (VAD tail, ASR, Rasa, TTS); starts the stack
+	$(PY) benchmarks/phone_latency.py
 
 nlu-eval: setup ## Intent F1 on the development and blind splits, entity F1 on the blind entity set
 	$(PY) benchmarks/nlu_eval.py

@@ -24,9 +24,9 @@ def _model_loaded(response: httpx.Response) -> bool:
 
 
 def process_specs(settings: Settings, model: Path, endpoints: Path, root: Path = PROJECT_ROOT) -> list[ProcessSpec]:
-    """Action server first (Rasa calls it), then Rasa, then the public gateway."""
+    """Action server first (Rasa calls it), then Rasa, then the public gateway; the phone last when SIP is on."""
     actions_env = _app_env(settings) | {"SANIC_HOST": "127.0.0.1"}  # rasa-sdk binds 0.0.0.0 unless told
-    return [
+    specs = [
         ProcessSpec(
             name="actions",
             command=[sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(settings.actions_port)],
@@ -85,3 +85,17 @@ def process_specs(settings: Settings, model: Path, endpoints: Path, root: Path =
             cwd=root,
         ),
     ]
+    if settings.sip_enabled:
+        # the phone answers calls over SIP and talks to Rasa like the gateway does (see docs/voice.md)
+        specs.append(
+            ProcessSpec(
+                name="phone",
+                command=[sys.executable, "-m", "assistant.cli", "phone"],
+                health_url=f"http://127.0.0.1:{settings.sip_health_port}/health",
+                port=settings.sip_health_port,
+                port_variable="ZHIBAN_SIP_HEALTH_PORT",
+                env=_app_env(settings),
+                cwd=root,
+            )
+        )
+    return specs
