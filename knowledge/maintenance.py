@@ -95,10 +95,21 @@ def import_upload(settings: Settings, filename: str, data: IO[bytes], limit_byte
     row by row; the index is not rebuilt (:class:`Rebuilder` does that).
 
     Raises:
-        ImportProblems: every problem with its row number; nothing was written.
+        ImportProblems: every problem with its row number, or no ZHIBAN_KB_DIR set (the bundled sample corpus is part of
+            the code and is never written to); nothing was written.
         UploadTooLarge: the upload is larger than ``limit_bytes``; nothing was written.
         Busy: an import or rebuild is running.
     """
+    if settings.kb_dir is None:  # the sample corpus ships inside the code folder: never write into it
+        raise ImportProblems(
+            Path(filename or "?"),
+            [
+                RowProblem(
+                    0,
+                    "当前使用的是程序自带的示例知识库。导入前请设置 ZHIBAN_KB_DIR 指向本单位的知识库目录（可先复制 knowledge/corpus）。",
+                )
+            ],
+        )
     stem, suffix = sheet_name(filename)
     folder = Path(tempfile.mkdtemp(prefix="zhiban-upload-"))
     try:

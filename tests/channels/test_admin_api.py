@@ -167,6 +167,19 @@ def test_unusable_files_get_a_chinese_422(
     assert faq_files(admin_settings) == {}
 
 
+def test_the_bundled_sample_corpus_is_never_imported_into(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    fast_hashing(monkeypatch)
+    assert settings.kb_dir is None  # the knowledge base shipped inside the code folder
+    before = sorted(p.name for p in settings.knowledge_dir.rglob("*"))
+    admin = make_staff(settings, "admin")
+    with TestClient(create_app(settings, rasa_transport=FakeRasa().transport())) as client:
+        response = upload(client, admin, "faq.csv", "问题,答案\n护照怎么办,到出入境窗口办理\n")
+    assert response.status_code == 422
+    body = response.json()["error"]
+    assert "ZHIBAN_KB_DIR" in body["message"] + "".join(d["message"] for d in body["detail"])
+    assert sorted(p.name for p in settings.knowledge_dir.rglob("*")) == before
+
+
 def test_upload_limit(admin_settings: Settings, admin: StaffLogin) -> None:
     small = admin_settings.model_copy(update={"kb_upload_max_mb": 0.001})  # about 1 KB
     with TestClient(create_app(small, rasa_transport=FakeRasa().transport())) as client:
