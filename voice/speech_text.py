@@ -339,6 +339,23 @@ def split_sentences(text: str, limit: int = MAX_CLAUSE) -> list[str]:
     return [p for p in pieces if _SPEAKABLE.search(p)]
 
 
+def _prepare(text: str, sources: bool, limit: int) -> list[str]:
+    # a piece cut after a colon or comma would keep it dangling (and lose it when spoken text is prepared again)
+    pieces = (piece.strip(" ，、：") for piece in split_sentences(normalize(text, sources=sources), limit))
+    return [piece for piece in pieces if piece]
+
+
 def for_speech(text: str, *, sources: bool = True, limit: int = MAX_CLAUSE) -> list[str]:
-    """Short sentences, ready to speak one after another; empty when nothing in ``text`` can be said."""
-    return split_sentences(normalize(text, sources=sources), limit)
+    """Short sentences, ready to speak one after another; empty when nothing in ``text`` can be said.
+
+    Preparing the result again changes nothing (the phone prepares sentences and the synthesizer prepares them again): a
+    rule can uncover work for another (",- 0": the comma goes, then "- " is a list marker), so the preparation is repeated
+    until it is stable (twice at most in practice).
+    """
+    pieces = _prepare(text, sources, limit)
+    for _ in range(3):
+        again = _prepare("\n".join(pieces), sources, limit)
+        if again == pieces:
+            break
+        pieces = again
+    return pieces

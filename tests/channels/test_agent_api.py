@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from assistant import agent_desk as desk
 from assistant.settings import Settings
+from assistant.workorder import CHINA_TIME
 from channels.main import create_app
 from channels.routers.agent import age_text
 from knowledge.service import ensure_index, reset_searchers
@@ -197,8 +198,12 @@ def test_without_rasa_the_detail_still_comes_from_the_ticket(
     body = client.get(f"/api/v1/agent/handoffs/{ticket.number}", headers=agent.headers).json()
     assert body["history_available"] is False and body["history"] == []
     assert "社保卡丢了怎么补办" in body["draft"]["request"]
-    # the ticket's questions were masked when it was made: the phone cannot be recognised again, the date can
-    assert ("日期", "2026-12-01（明天）") in {(f["label"], f["value"]) for f in body["draft"]["facts"]}
+    # the ticket's questions were masked when it was made: the phone cannot be recognised again, the date can (明天 of the
+    # day the ticket was made, in China time)
+    made = desk.aware(ticket.created_at).astimezone(CHINA_TIME).date()
+    assert ("日期", f"{made + dt.timedelta(days=1):%Y-%m-%d}（明天）") in {
+        (f["label"], f["value"]) for f in body["draft"]["facts"]
+    }
     assert PHONE not in str(body)
 
 

@@ -130,7 +130,12 @@ def test_the_agent_console_end_to_end(open_console: Any, site: StaffGateway) -> 
     # its draft replaces the call's
     assert "社保卡丢了怎么补办" in page.get_by_label("诉求").input_value()
     facts = page.get_by_label("关键信息").input_value()
-    assert "联系电话：138****5678" in facts and "日期：2026-12-01（明天）" in facts and "是否已挂失：已挂失" in facts
+    tomorrow = dt.datetime.now(CHINA_TIME).date() + dt.timedelta(days=1)  # the page's draft is made now, in China time
+    assert (
+        "联系电话：138****5678" in facts
+        and f"日期：{tomorrow:%Y-%m-%d}（明天）" in facts
+        and "是否已挂失：已挂失" in facts
+    )
     assert page.get_by_label("来源").input_value() == "网页智能客服"
 
     # 接单, then 办结
