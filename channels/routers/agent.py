@@ -24,10 +24,7 @@ from channels.auth import AgentDep
 from channels.deps import RasaDep, SettingsDep
 from channels.errors import AssistantUnavailable, GatewayError, InvalidInput, NotFound
 from channels.rasa_client import RasaClient
-from channels.routers.knowledge import FullCitation, KnowledgeUnavailable
-from knowledge.index import IndexError_
-from knowledge.search import Searcher
-from knowledge.service import get_searcher
+from channels.routers.knowledge import FullCitation, cite, searcher_of
 
 router = APIRouter(prefix="/api/v1/agent", tags=["agent"])
 
@@ -212,26 +209,10 @@ def suggestion_view(suggestion: Suggestion) -> SuggestionView:
         section=suggestion.section,
         text=suggestion.text,
         lines=list(suggestion.lines),
-        citations=[
-            FullCitation(
-                item_code=c.item_code,
-                item_name=c.item_name,
-                section=c.section,
-                source=c.source,
-                updated_at=c.updated_at,
-            )
-            for c in suggestion.citations
-        ],
+        citations=[cite(c) for c in suggestion.citations],
         confidence=suggestion.confidence,
         level=suggestion.level,
     )
-
-
-async def _searcher(settings: Settings) -> Searcher:
-    try:
-        return await run_in_threadpool(get_searcher, settings, None, build=False)
-    except IndexError_ as exc:
-        raise KnowledgeUnavailable(context=str(exc)) from exc
 
 
 def _ticket(settings: Settings, number: str) -> Ticket:
@@ -253,7 +234,7 @@ async def suggest_answers(body: SuggestRequest, settings: SettingsDep, user: Age
     if len(body.text) > limit or any(len(c) > limit for c in body.context):
         raise InvalidInput(f"内容太长，请控制在{limit}字以内。")
     context = [c for c in body.context if c.strip()][-MAX_CONTEXT:]
-    searcher = await _searcher(settings)
+    searcher = await searcher_of(settings)
     # numbers say nothing about which service is meant: only masked text is searched (and echoed back)
     found: Suggestions = await run_in_threadpool(
         lambda: suggest(

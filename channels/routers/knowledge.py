@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
+from assistant.settings import Settings
 from channels.deps import SettingsDep
 from channels.errors import AssistantUnavailable, InvalidInput
 from channels.schemas import Citation
@@ -64,7 +65,7 @@ class AnswerResponse(BaseModel):
     candidates: list[Candidate]
 
 
-def _cite(citation: KnowledgeCitation) -> FullCitation:
+def cite(citation: KnowledgeCitation) -> FullCitation:
     return FullCitation(
         item_code=citation.item_code,
         item_name=citation.item_name,
@@ -74,7 +75,8 @@ def _cite(citation: KnowledgeCitation) -> FullCitation:
     )
 
 
-async def _searcher(settings: SettingsDep) -> Searcher:
+async def searcher_of(settings: Settings) -> Searcher:
+    """The process's searcher of the assistant's knowledge base; 503 in Chinese when its index cannot be loaded."""
     try:
         return await run_in_threadpool(get_searcher, settings, None, build=False)
     except IndexError_ as exc:
@@ -89,7 +91,7 @@ def _check(q: str, limit: int) -> None:
 @router.get("/search", response_model=SearchResponse, summary="检索知识库：候选事项与带出处的段落")
 async def search(q: QueryText, settings: SettingsDep, k: Annotated[int, Query(ge=1, le=20)] = 5) -> SearchResponse:
     _check(q, settings.max_message_chars)
-    searcher = await _searcher(settings)
+    searcher = await searcher_of(settings)
     result = await run_in_threadpool(searcher.search, q, k)
     if result.reason == "empty":
         raise InvalidInput("请输入要查询的问题（不能只有空格、符号或表情）。")
@@ -98,7 +100,7 @@ async def search(q: QueryText, settings: SettingsDep, k: Annotated[int, Query(ge
         aspects=list(result.aspects),
         confidence=result.confidence,
         candidates=[Candidate(code=c.code, name=c.name, kind=c.kind, score=c.score) for c in result.candidates],
-        hits=[SearchHit(text=h.passage.text, score=h.score, citation=_cite(h.citation)) for h in result.hits],
+        hits=[SearchHit(text=h.passage.text, score=h.score, citation=cite(h.citation)) for h in result.hits],
     )
 
 
@@ -112,7 +114,7 @@ async def answer_question(
     _check(q, settings.max_message_chars)
     if aspect is not None and aspect not in SECTIONS:
         raise InvalidInput("aspect 只能是: " + ", ".join(SECTIONS))
-    searcher = await _searcher(settings)
+    searcher = await searcher_of(settings)
     try:
         reply: Any = await run_in_threadpool(
             lambda: answer(searcher, q, item=item, aspect=aspect, threshold=settings.answer_threshold)
@@ -126,7 +128,7 @@ async def answer_question(
         text=reply.text,
         aspect=reply.aspect,
         lines=list(reply.lines),
-        citations=[_cite(c) for c in reply.citations],
+        citations=[cite(c) for c in reply.citations],
         confidence=reply.confidence,
         candidates=[Candidate(code=c.code, name=c.name, kind=c.kind, score=c.score) for c in reply.candidates],
     )
